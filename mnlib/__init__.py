@@ -1,0 +1,47 @@
+"""mnlib: the reusable code of the course *MobileNets, reproduced*.
+
+One module per concept:
+
+* :mod:`mnlib.costs`  - the cost (Mult-Adds, parameters) of convolutions and models;
+* :mod:`mnlib.models` - MobileNet v1 written from the paper's Table 1.
+
+Importing :mod:`mnlib` imports TensorFlow quietly: TensorFlow's C++ start-up
+messages (oneDNN, CUDA probing) are written to the process' standard error before
+its logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them.
+Import :mod:`mnlib` before TensorFlow to keep notebook outputs clean.
+"""
+
+import contextlib
+import os
+import sys
+
+__version__ = "0.1.0"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to /dev/null for the duration of the block."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (some kernels)
+        fd = 2
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+if "tensorflow" not in sys.modules:
+    with _stderr_silenced():
+        import tensorflow
+
+        # Probing the devices here keeps CUDA's start-up complaint on machines
+        # without a GPU out of the first cell that runs an operation.
+        tensorflow.config.list_physical_devices("GPU")
