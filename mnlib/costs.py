@@ -1,0 +1,270 @@
+"""The cost of convolutions and of whole models: Mult-Adds and parameters.
+
+Notation of Howard et al. (2017), Section 3: a layer takes a
+``D_F x D_F x M`` feature map to a ``D_F x D_F x N`` one (``D_F`` is the
+*output* size here, which is what the cost depends on when the stride is 2)
+with ``D_K x D_K`` kernels. A *Mult-Add* is one multiplication and one
+addition (a multiply-accumulate); bias additions, batch normalisation,
+activations and pooling are not counted, as in the paper.
+
+Closed forms (all return :class:`Cost`):
+
+* :func:`standard_conv`:  ``D_K² M N D_F²`` Mult-Adds, ``D_K² M N`` parameters;
+* :func:`depthwise_conv`: ``D_K² M D_F²``, ``D_K² M``;
+* :func:`pointwise_conv`: ``M N D_F²``, ``M N``;
+* :func:`separable_conv`: depthwise + pointwise;
+
+each with the width multiplier α (channels ``αM``, ``αN``) and the resolution
+multiplier ρ (map ``ρD_F``). :func:`model_cost` counts a built Keras model
+layer by layer; :func:`profiler_flops` asks TensorFlow's own profiler, as an
+independent check.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import keras
+import pandas as pd
+
+__all__ = [
+    "Cost",
+    "standard_conv",
+    "depthwise_conv",
+    "pointwise_conv",
+    "separable_conv",
+    "separable_ratio",
+    "model_cost",
+    "cost_by_kind",
+    "profiler_flops",
+]
+
+
+class Cost(NamedTuple):
+    """Mult-Adds and parameters of a layer (weights only, no bias)."""
+
+    mult_adds: float
+    params: float
+
+    def __add__(self, other):  # element-wise, not tuple concatenation
+        return Cost(self.mult_adds + other.mult_adds, self.params + other.params)
+
+
+def _scaled(channels, alpha):
+    return alpha * channels
+
+
+def standard_conv(kernel, in_channels, out_channels, feature_map, alpha=1.0, rho=1.0) -> Cost:
+    """A standard ``D_K x D_K`` convolution: ``D_K² · αM · αN · (ρD_F)²``.
+
+    Args:
+        kernel: ``D_K``, the kernel's side in pixels.
+        in_channels: ``M``; out_channels: ``N``.
+        feature_map: ``D_F``, the side of the output feature map in pixels.
+        alpha: width multiplier α (scales ``M`` and ``N``); rho: resolution
+            multiplier ρ (scales ``D_F``). Both default to 1.
+    """
+    m, n, f = _scaled(in_channels, alpha), _scaled(out_channels, alpha), rho * feature_map
+    return Cost(kernel * kernel * m * n * f * f, kernel * kernel * m * n)
+
+
+def depthwise_conv(kernel, in_channels, feature_map, alpha=1.0, rho=1.0) -> Cost:
+    """A depthwise convolution, one ``D_K x D_K`` filter per channel: ``D_K² · αM · (ρD_F)²``."""
+    m, f = _scaled(in_channels, alpha), rho * feature_map
+    return Cost(kernel * kernel * m * f * f, kernel * kernel * m)
+
+
+def pointwise_conv(in_channels, out_channels, feature_map, alpha=1.0, rho=1.0) -> Cost:
+    """A 1x1 (pointwise) convolution: ``αM · αN · (ρD_F)²``."""
+    m, n, f = _scaled(in_channels, alpha), _scaled(out_channels, alpha), rho * feature_map
+    return Cost(m * n * f * f, m * n)
+
+
+def separable_conv(kernel, in_channels, out_channels, feature_map, alpha=1.0, rho=1.0) -> Cost:
+    """A depthwise separable convolution: depthwise then pointwise (paper eq. 5-7)."""
+    return depthwise_conv(kernel, in_channels, feature_map, alpha, rho) + pointwise_conv(
+        in_channels, out_channels, feature_map, alpha, rho
+    )
+
+
+def separable_ratio(kernel, out_channels) -> float:
+    """Cost of a separable convolution over a standard one: ``1/N + 1/D_K²``."""
+    return 1 / out_channels + 1 / kernel**2
+
+
+#: The categories of the paper's Table 2, in its order, plus the layers that
+#: carry parameters but no Mult-Adds (batch normalisation) or neither.
+KINDS = ("conv 1x1", "conv dw", "conv", "fully connected", "batch norm", "other")
+
+
+def _spatial(shape) -> int:
+    """Product of the spatial dimensions of ``[batch, *spatial, channels]``."""
+    dims = tuple(shape[1:-1])
+    if any(d is None for d in dims):
+        raise ValueError(
+            f"Cannot count Mult-Adds on a feature map of unknown size {tuple(shape)}: "
+            "build the model with a fixed input_shape."
+        )
+    return math.prod(dims)
+
+
+_CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
+
+
+def _layer_row(layer, prefix=""):
+    """Kind, Mult-Adds and parameters of one (non-nested) Keras layer."""
+    params = layer.count_params() if layer.built else 0
+    kernel_params = 0
+    if getattr(layer, "kernel", None) is not None:
+        kernel_params = math.prod(layer.kernel.shape)
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        kernel_params = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
+    elif isinstance(layer, keras.layers.DepthwiseConv2D):
+        kernel_params = math.prod(layer.kernel.shape)
+    kind, mult_adds = "other", 0
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        kernel = math.prod(layer.kernel_size)
+        out = layer.output.shape
+        kind = "conv dw"
+        mult_adds = kernel * layer.input.shape[-1] * layer.depth_multiplier * _spatial(out)
+    elif isinstance(layer, keras.layers.SeparableConv2D):
+        kernel = math.prod(layer.kernel_size)
+        out, cin = layer.output.shape, layer.input.shape[-1]
+        kind = "conv dw"
+        mult_adds = (kernel * cin * layer.depth_multiplier + cin * layer.depth_multiplier * out[-1]) * _spatial(out)
+    elif isinstance(layer, _CONVOLUTIONS + _TRANSPOSED):
+        kernel = math.prod(layer.kernel_size)
+        cin, out = layer.input.shape[-1], layer.output.shape
+        if isinstance(layer, _TRANSPOSED):  # every input pixel meets the whole kernel
+            mult_adds = kernel * cin * out[-1] * _spatial(layer.input.shape)
+        else:
+            mult_adds = kernel * (cin // layer.groups) * out[-1] * _spatial(out)
+        if kernel > 1:
+            kind = "conv"
+        elif _spatial(layer.input.shape) == 1:
+            kind = "fully connected"  # a 1x1 convolution on a pooled 1x1 map
+        else:
+            kind = "conv 1x1"
+    elif isinstance(layer, keras.layers.Dense):
+        in_shape = layer.input.shape
+        kind = "fully connected"
+        mult_adds = in_shape[-1] * layer.units * math.prod(in_shape[1:-1])
+    elif isinstance(layer, keras.layers.BatchNormalization):
+        kind = "batch norm"
+    elif params:
+        raise NotImplementedError(
+            f"model_cost does not know how to count layer {layer.name!r} of type "
+            f"{type(layer).__name__}, which has {params} parameters."
+        )
+    try:
+        output_shape = tuple(layer.output.shape[1:])
+    except (AttributeError, ValueError):
+        output_shape = None
+    return {
+        "layer": prefix + layer.name,
+        "type": type(layer).__name__,
+        "kind": kind,
+        "output_shape": output_shape,
+        "mult_adds": int(mult_adds),
+        "params": int(params),
+        "kernel_params": int(kernel_params),
+    }
+
+
+def _rows(model, prefix=""):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):  # a model used as a layer: count inside it
+            yield from _rows(layer, prefix=f"{prefix}{layer.name}/")
+        else:
+            yield _layer_row(layer, prefix)
+
+
+def model_cost(model: keras.Model) -> pd.DataFrame:
+    """Count a built Keras model layer by layer.
+
+    Args:
+        model: a built model with a fixed input size (nested models are
+            counted layer by layer, their names prefixed ``outer/``).
+
+    Returns:
+        DataFrame, one row per layer, columns ``layer``, ``type`` (Keras
+        class), ``kind`` (one of :data:`KINDS`: the categories of the paper's
+        Table 2), ``output_shape`` (without the batch dimension), ``mult_adds``
+        (multiply-accumulates for one image), ``params`` (all weights of
+        the layer, batch-norm statistics and biases included; sums to
+        ``model.count_params()``) and ``kernel_params`` (the convolution or
+        dense kernel alone, the count the paper's Table 2 uses).
+
+    Raises:
+        NotImplementedError: for a layer with parameters whose Mult-Adds it
+            cannot count (nothing is dropped silently).
+    """
+    return pd.DataFrame(list(_rows(model)))
+
+
+def cost_by_kind(cost: pd.DataFrame, kinds=("conv 1x1", "conv dw", "conv", "fully connected")) -> pd.DataFrame:
+    """Share of Mult-Adds and of parameters by layer kind (the paper's Table 2).
+
+    As in the paper, only the kernels of convolutional and fully connected
+    layers are counted (``kernel_params``: no biases, no batch norm).
+
+    Returns:
+        DataFrame indexed by kind with ``mult_adds``, ``params`` and their
+        shares in percent, ``mult_adds_%`` and ``params_%``.
+    """
+    table = cost[cost["kind"].isin(kinds)].groupby("kind")[["mult_adds", "kernel_params"]].sum()
+    table = table.rename(columns={"kernel_params": "params"})
+    table = table.reindex(list(kinds), fill_value=0)
+    for column in ("mult_adds", "params"):
+        table[f"{column}_%"] = 100 * table[column] / table[column].sum()
+    return table
+
+
+def profiler_flops(model: keras.Model, op_types=("Conv2D", "DepthwiseConv2dNative", "MatMul")) -> dict:
+    """Floating-point operations of one forward pass, counted by TensorFlow's profiler.
+
+    The model is traced for a batch of one image and frozen into a graph;
+    ``tf.compat.v1.profiler`` then counts the operations of each op type
+    from the graph's static shapes. It counts a multiply-accumulate as two
+    operations, so convolution and matrix-multiply FLOPs are twice the
+    Mult-Adds that :func:`model_cost` reports.
+
+    Returns:
+        ``{op type: FLOPs}`` for the requested ``op_types`` (ops absent from
+        the graph are reported as 0).
+    """
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # the v1 profiler warns that it is a v1 API
+    try:
+        return _profile(tf, model, op_types)
+    finally:
+        logger.setLevel(level)
+
+
+def _profile(tf, model, op_types):
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    spec = tf.TensorSpec([1, *model.input_shape[1:]], model.inputs[0].dtype)
+    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+    graph = convert_variables_to_constants_v2(concrete).graph
+    flops = {}
+    for op_type in op_types:
+        options = (
+            tf.compat.v1.profiler.ProfileOptionBuilder(
+                tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+            )
+            .account_displayed_op_only(True)
+            .with_empty_output()
+            .build()
+        )
+        options["account_type_regexes"] = [f"^{op_type}$"]
+        result = tf.compat.v1.profiler.profile(graph, options=options)
+        flops[op_type] = int(result.total_float_ops) if result is not None else 0
+    return flops

@@ -1,0 +1,283 @@
+"""MobileNet v1, written from Table 1 of Howard et al. (2017), arXiv:1704.04861.
+
+The network is a 3x3 standard convolution followed by 13 depthwise separable
+blocks (a 3x3 depthwise convolution, then a 1x1 pointwise convolution, each
+followed by batch normalisation and ReLU6), global average pooling and a
+fully connected classifier. :data:`TABLE_1` lists the separable blocks as the
+paper's table does; :func:`mobilenet` reads it block by block.
+
+Layer for layer, :func:`mobilenet` builds the same network as
+``keras.applications.MobileNet`` with the same arguments (same layers, same
+order, same weight shapes), so weights move between the two with
+``model.set_weights(other.get_weights())`` and Keras' published ImageNet weights
+load into it (``weights="imagenet"``).
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Real
+
+import keras
+from keras import layers
+
+__all__ = [
+    "TABLE_1",
+    "SHALLOW_REMOVED",
+    "IMAGENET_ALPHAS",
+    "IMAGENET_SIZES",
+    "standard_conv_block",
+    "depthwise_separable_block",
+    "classifier_head",
+    "mobilenet",
+    "imagenet_weights_file",
+]
+
+#: The 13 depthwise separable blocks of the paper's Table 1, as
+#: ``(pointwise filters N at alpha = 1, stride of the depthwise convolution)``.
+#: The paper prints the last depthwise layer as "Conv dw / s2" on a 7x7x1024
+#: input, but its output is still 7x7: it is stride 1, as in every
+#: implementation, and so it is here.
+TABLE_1: tuple[tuple[int, int], ...] = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),  # blocks 7-11: the "5x" 14x14x512 layers
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
+
+#: Block numbers (1-based) that the shallow MobileNet of the paper's Table 5
+#: removes: the five separable layers on a 14x14x512 feature map.
+SHALLOW_REMOVED: tuple[int, ...] = (7, 8, 9, 10, 11)
+
+#: Width multipliers and input sizes for which Keras publishes ImageNet weights.
+IMAGENET_ALPHAS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+IMAGENET_SIZES: tuple[int, ...] = (128, 160, 192, 224)
+
+#: Where Keras publishes the MobileNet weights (file names as in Keras).
+WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
+
+_MIN_SIZE = 32  # five stride-2 stages: 32 px is the smallest input with a 1x1 map
+
+
+def standard_conv_block(x, filters: int, stride: int = 2):
+    """Table 1, row 1: a full 3x3 convolution, batch norm and ReLU6.
+
+    Args:
+        x: input tensor ``[batch, H, W, 3]``.
+        filters: output channels (``int(32 * alpha)`` in MobileNet).
+        stride: 2 in MobileNet, halving ``H`` and ``W`` ('same' padding).
+
+    Returns:
+        Tensor ``[batch, ceil(H / stride), ceil(W / stride), filters]``.
+    """
+    x = layers.Conv2D(
+        filters, 3, strides=stride, padding="same", use_bias=False, name="conv1"
+    )(x)
+    x = layers.BatchNormalization(name="conv1_bn")(x)
+    return layers.ReLU(6.0, name="conv1_relu")(x)
+
+
+def depthwise_separable_block(x, pointwise_filters: int, stride: int, block_id: int):
+    """One depthwise separable block of Table 1 ("Conv dw" then "Conv 1x1").
+
+    The 3x3 depthwise convolution filters each of the ``M`` input channels on
+    its own; the 1x1 pointwise convolution then mixes them into
+    ``pointwise_filters`` (``N``) channels. Each is followed by batch
+    normalisation and ReLU6. A stride-2 block pads one row and one column at
+    the bottom and right and convolves with 'valid' padding, exactly as Keras
+    does, so both give the same output for the same weights.
+
+    Args:
+        x: input tensor ``[batch, D_F, D_F, M]``.
+        pointwise_filters: ``N``, the block's output channels (already scaled
+            by the width multiplier).
+        stride: 1 or 2, the depthwise convolution's stride.
+        block_id: the block's number in Table 1 (1-13), used in layer names.
+
+    Returns:
+        Tensor ``[batch, D_F / stride, D_F / stride, N]``.
+    """
+    if stride == 1:
+        x = layers.DepthwiseConv2D(
+            3, padding="same", use_bias=False, name=f"conv_dw_{block_id}"
+        )(x)
+    else:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
+        x = layers.DepthwiseConv2D(
+            3, strides=stride, padding="valid", use_bias=False, name=f"conv_dw_{block_id}"
+        )(x)
+    x = layers.BatchNormalization(name=f"conv_dw_{block_id}_bn")(x)
+    x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
+    x = layers.Conv2D(
+        pointwise_filters, 1, padding="same", use_bias=False, name=f"conv_pw_{block_id}"
+    )(x)
+    x = layers.BatchNormalization(name=f"conv_pw_{block_id}_bn")(x)
+    return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
+
+
+def classifier_head(x, classes: int, dropout: float):
+    """Table 1's last rows: average pool, fully connected layer, softmax.
+
+    The fully connected layer is a 1x1 convolution with bias on the pooled
+    ``1 x 1 x C`` map (as in Keras), which is the same computation as a dense
+    layer with ``C x classes`` weights.
+
+    Returns:
+        Tensor ``[batch, classes]`` of class probabilities.
+    """
+    x = layers.GlobalAveragePooling2D(keepdims=True, name="global_pool")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
+    x = layers.Reshape((classes,), name="reshape")(x)
+    return layers.Activation("softmax", name="predictions")(x)
+
+
+def _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights):
+    """Validate :func:`mobilenet`'s arguments; raise ValueError saying what is allowed."""
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
+        raise ValueError(
+            f"alpha (the width multiplier) must be a number in (0, 1]; got {alpha!r}. "
+            "The paper uses 1, 0.75, 0.5 and 0.25."
+        )
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be (height, width, channels) as three integers; got {input_shape!r}."
+        )
+    height, width, channels = input_shape
+    if height < _MIN_SIZE or width < _MIN_SIZE:
+        raise ValueError(
+            f"MobileNet needs inputs of at least {_MIN_SIZE}x{_MIN_SIZE} pixels "
+            f"(five stride-2 stages); got {height}x{width}. Resize the images first."
+        )
+    if channels < 1:
+        raise ValueError(f"input_shape needs at least one channel; got {channels}.")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"classes must be an integer >= 1; got {classes!r}.")
+    if not isinstance(dropout, Real) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1); got {dropout!r}.")
+    if weights is None:
+        return
+    if weights == "imagenet":
+        problems = []
+        if alpha not in IMAGENET_ALPHAS:
+            problems.append(f"alpha in {IMAGENET_ALPHAS} (got {alpha})")
+        if height != width or height not in IMAGENET_SIZES:
+            problems.append(f"a square input of {IMAGENET_SIZES} pixels (got {height}x{width})")
+        if channels != 3:
+            problems.append(f"3 channels (got {channels})")
+        if shallow:
+            problems.append("the full network (shallow=False)")
+        if include_top and classes != 1000:
+            problems.append(
+                f"classes=1000 with include_top=True (got {classes}; "
+                "use include_top=False and add your own classifier)"
+            )
+        if problems:
+            raise ValueError(
+                "Keras publishes ImageNet weights for MobileNet only with "
+                + "; ".join(problems)
+                + "."
+            )
+        return
+    if not (isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights)):
+        raise ValueError(
+            f"weights must be None, 'imagenet' or the path of a weights file; got {weights!r}."
+        )
+
+
+def imagenet_weights_file(alpha: float, size: int, include_top: bool = True) -> str:
+    """Keras' file name for MobileNet's ImageNet weights, e.g. ``mobilenet_1_0_224_tf.h5``."""
+    alpha_text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}[float(alpha)]
+    suffix = "" if include_top else "_no_top"
+    return f"mobilenet_{alpha_text}_{size}_tf{suffix}.h5"
+
+
+def _fetch_imagenet_weights(file_name: str) -> str:
+    """Return the local path of a Keras weights file, downloading it to Keras' cache."""
+    from keras.src.backend.config import keras_home
+
+    origin = WEIGHTS_URL + file_name
+    try:
+        return keras.utils.get_file(file_name, origin, cache_subdir="models")
+    except Exception as error:  # Keras wraps URL and HTTP errors in plain Exceptions
+        cache = os.path.join(keras_home(), "models", file_name)
+        raise OSError(
+            f"Could not get Keras' ImageNet weights {file_name} ({error}). "
+            f"Without network access, download {origin} on a connected machine "
+            f"and copy it to {cache}; it is then used from there."
+        ) from error
+
+
+def mobilenet(
+    alpha: float = 1.0,
+    input_shape: tuple[int, int, int] = (224, 224, 3),
+    classes: int = 1000,
+    include_top: bool = True,
+    shallow: bool = False,
+    dropout: float = 1e-3,
+    weights: str | None = None,
+) -> keras.Model:
+    """Build MobileNet v1 (Howard et al. 2017, Table 1).
+
+    Args:
+        alpha: the width multiplier α in (0, 1]: every layer has ``int(α · N)``
+            filters instead of ``N``. Default 1.0.
+        input_shape: ``(height, width, channels)`` of the input images, at
+            least 32x32. The resolution multiplier ρ of the paper is
+            ``height / 224``. Default ``(224, 224, 3)``.
+        classes: number of classes of the classifier (``include_top=True``).
+        include_top: add average pooling, dropout, the fully connected layer
+            and softmax. Without it the model returns the last feature map
+            ``[batch, H/32, W/32, int(1024 α)]``.
+        shallow: remove the five separable blocks on the 14x14x512 map
+            (blocks 7-11), the "Shallow MobileNet" of the paper's Table 5.
+        dropout: dropout rate before the classifier (Keras' default 1e-3).
+        weights: None (random initialisation), ``"imagenet"`` (Keras'
+            published weights; α in {0.25, 0.5, 0.75, 1}, square inputs of
+            128, 160, 192 or 224 px, and 1000 classes if ``include_top``), or
+            the path of a weights file.
+
+    Returns:
+        A functional ``keras.Model`` named ``mobilenet_<α>_<height>``
+        (``shallow_...`` for the shallow one). Its output is
+        ``[batch, classes]`` softmax probabilities with ``include_top``.
+
+    Raises:
+        ValueError: for an argument outside what is allowed, before any layer
+            is built.
+        OSError: if ImageNet weights are requested, are not in Keras' cache
+            and cannot be downloaded.
+    """
+    _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights)
+
+    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    x = standard_conv_block(inputs, int(32 * alpha), stride=2)
+    for block_id, (filters, stride) in enumerate(TABLE_1, start=1):
+        if shallow and block_id in SHALLOW_REMOVED:
+            continue
+        x = depthwise_separable_block(x, int(filters * alpha), stride, block_id)
+    if include_top:
+        x = classifier_head(x, classes, dropout)
+
+    prefix = "shallow_mobilenet" if shallow else "mobilenet"
+    model = keras.Model(inputs, x, name=f"{prefix}_{alpha:0.2f}_{input_shape[0]}")
+
+    if weights == "imagenet":
+        file_name = imagenet_weights_file(alpha, input_shape[0], include_top)
+        model.load_weights(_fetch_imagenet_weights(file_name))
+    elif weights is not None:
+        model.load_weights(weights)
+    return model
