@@ -23,10 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @contextlib.contextmanager
 def _stderr_silenced():
     """Send file descriptor 2 to /dev/null for the duration of the block."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (some kernels)
-        fd = 2
+    fd = 2  # what C++ writes to, whatever sys.stderr is (Jupyter replaces it)
     sys.stderr.flush()
     saved = os.dup(fd)
     try:

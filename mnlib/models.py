@@ -19,6 +19,7 @@ import os
 from numbers import Real
 
 import keras
+import pandas as pd
 from keras import layers
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "classifier_head",
     "mobilenet",
     "imagenet_weights_file",
+    "architecture_table",
 ]
 
 #: The 13 depthwise separable blocks of the paper's Table 1, as
@@ -281,3 +283,42 @@ def mobilenet(
     elif weights is not None:
         model.load_weights(weights)
     return model
+
+
+def _size(shape) -> str:
+    return " × ".join(str(d) for d in shape)
+
+
+def architecture_table(model: keras.Model) -> pd.DataFrame:
+    """Regenerate the paper's Table 1 (type / stride, filter shape, input size) from a model.
+
+    Walks the layers of a model built by :func:`mobilenet` in order and
+    describes each convolution, the average pool, the fully connected layer
+    and the softmax as the paper's table does. "Input Size" is the feature
+    map the layer receives (before the extra row and column of zero padding
+    that a stride-2 depthwise convolution adds).
+
+    Returns:
+        DataFrame with columns ``Type / Stride``, ``Filter Shape``, ``Input Size``.
+    """
+    rows = []
+    previous = tuple(model.input.shape[1:])
+    for layer in model.layers:
+        if isinstance(layer, (layers.InputLayer, layers.ZeroPadding2D)):
+            continue
+        if isinstance(layer, layers.DepthwiseConv2D):
+            k, stride = layer.kernel_size[0], layer.strides[0]
+            rows.append((f"Conv dw / s{stride}", f"{k} × {k} × {previous[-1]} dw", _size(previous)))
+        elif isinstance(layer, layers.Conv2D):
+            k, stride = layer.kernel_size[0], layer.strides[0]
+            if layer.name == "conv_preds":
+                rows.append(("FC / s1", f"{previous[-1]} × {layer.filters}", _size(previous)))
+            else:
+                shape = f"{k} × {k} × {previous[-1]} × {layer.filters}"
+                rows.append((f"Conv / s{stride}", shape, _size(previous)))
+        elif isinstance(layer, layers.GlobalAveragePooling2D):
+            rows.append(("Avg Pool / s1", f"Pool {previous[0]} × {previous[1]}", _size(previous)))
+        elif isinstance(layer, layers.Activation) and layer.name == "predictions":
+            rows.append(("Softmax / s1", "Classifier", _size((1, 1, previous[-1]))))
+        previous = tuple(layer.output.shape[1:])
+    return pd.DataFrame(rows, columns=["Type / Stride", "Filter Shape", "Input Size"])
