@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,7 +43,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 PROFILE = "smoke"  # "smoke" counts the paper's 4 x 4 grid of alpha x resolution (16 models, seconds); "full" a fine 16 x 9 grid (144 models, about a minute). Nothing is trained in this lesson.
-KERNEL_SIZES = [3, 5, 7]  # D_K values drawn in the cost-ratio figure (odd integers >= 1)
+KERNEL_SIZES = [3, 5, 7]  # D_K values drawn in the cost-ratio figure (odd integers, at least 1)
 
 # %%
 import mnlib  # first: imports TensorFlow quietly

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -38,8 +40,8 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 PROFILE = "smoke"  # "smoke" or "full": nothing is trained here, both take seconds; "full" also compares with Keras at every alpha x resolution of the paper (16 models)
 ALPHA = 1.0  # width multiplier alpha of the model whose table is regenerated, in (0, 1]
-RESOLUTION = 224  # input size in pixels of that model, >= 32 (rho = RESOLUTION / 224)
-SMALL_RESOLUTION = 64  # the report's input size (Tiny ImageNet images), >= 32
+RESOLUTION = 224  # input size in pixels of that model, at least 32 (rho is RESOLUTION / 224)
+SMALL_RESOLUTION = 64  # the report's input size (Tiny ImageNet images), at least 32
 
 # %%
 import mnlib  # first: imports TensorFlow quietly

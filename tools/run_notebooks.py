@@ -74,7 +74,7 @@ def build_book(source: Path) -> None:
     """Build the book from ``source`` into ``_build/html``, warnings as errors."""
     subprocess.run(
         [
-            sys.executable, "-m", "jupyter_book", "build", str(source),
+            str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
             "--path-output", str(ROOT), "-W", "-n", "--keep-going",
         ],
         check=True,
