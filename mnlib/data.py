@@ -50,16 +50,19 @@ __all__ = [
     "Archive",
     "ARCHIVES",
     "FOLDERS",
+    "SPLITS",
     "ClassNames",
     "download",
     "prepare",
     "is_synthetic",
     "tiny_imagenet",
     "stanford_dogs",
+    "load",
     "source_files",
     "decode",
     "check_files",
     "image_formats",
+    "image_sizes",
     "resize",
     "preprocess",
     "augment_image",
@@ -88,7 +91,8 @@ FOLDERS: dict[str, str] = {
 }
 
 _HUMAN = {TINY_IMAGENET: "Tiny ImageNet", STANFORD_DOGS: "Stanford Dogs"}
-_SPLITS = {TINY_IMAGENET: ("train", "val"), STANFORD_DOGS: ("train", "test")}
+#: Each dataset's labelled splits: (training split, evaluation split).
+SPLITS: dict[str, tuple[str, str]] = {TINY_IMAGENET: ("train", "val"), STANFORD_DOGS: ("train", "test")}
 
 
 # --------------------------------------------------------------------------
@@ -177,7 +181,7 @@ def _complete(name: str, root: Path) -> bool:
     return all((root / part).exists() for part in _REQUIRED[name])
 
 
-def _how_to_get(name: str, dest: str | Path = "DATA_DIR") -> str:
+def _how_to_get(name: str, dest: str | Path) -> str:
     """Instructions to get a dataset by hand (used in error messages)."""
     folder = FOLDERS[name]
     lines = [f"To get {_HUMAN[name]}, call mnlib.data.download({name!r}, {str(dest)!r}) "
@@ -476,7 +480,7 @@ def _file_dataset(paths, labels, root: Path, bad_files: str) -> tf.data.Dataset:
 def _missing_root(name: str, root: Path, expected: str) -> FileNotFoundError:
     return FileNotFoundError(
         f"No {_HUMAN[name]} at {root}: {root / expected} does not exist.\n"
-        + _how_to_get(name)
+        + _how_to_get(name, root.parent)
     )
 
 
@@ -502,8 +506,8 @@ def _select(all_ids: Sequence[str], classes, what: str, match=None) -> list[str]
 
 
 def _check_split(name: str, split: str) -> None:
-    if split not in _SPLITS[name]:
-        raise ValueError(f"{_HUMAN[name]} split must be one of {_SPLITS[name]}, got {split!r}.")
+    if split not in SPLITS[name]:
+        raise ValueError(f"{_HUMAN[name]} split must be one of {SPLITS[name]}, got {split!r}.")
 
 
 def tiny_imagenet(
@@ -634,6 +638,25 @@ def stanford_dogs(
     return _file_dataset(paths, labels, root, bad_files), names
 
 
+def load(
+    name: str,
+    root: str | Path,
+    split: str = "train",
+    classes: int | Sequence[str] | None = None,
+    **options,
+) -> tuple[tf.data.Dataset, ClassNames]:
+    """:func:`tiny_imagenet` or :func:`stanford_dogs`, chosen by ``name`` (see :data:`NAMES`).
+
+    ``split`` may also be ``"eval"``: the dataset's labelled evaluation split
+    (``"val"`` for Tiny ImageNet, ``"test"`` for Stanford Dogs; :data:`SPLITS`).
+    """
+    _check_name(name)
+    if split == "eval":
+        split = SPLITS[name][1]
+    loader = tiny_imagenet if name == TINY_IMAGENET else stanford_dogs
+    return loader(root, split, classes, **options)
+
+
 def image_formats(paths: Sequence[str]):
     """How many of ``paths`` are of each stored kind: a table of format, colour mode, name.
 
@@ -665,6 +688,23 @@ def image_formats(paths: Sequence[str]):
     )
     return table.sort_values(["files", "format", "mode"], ascending=[False, True, True],
                              ignore_index=True)
+
+
+def image_sizes(paths: Sequence[str]) -> np.ndarray:
+    """Stored ``(width, height)`` in pixels of each file, read from the headers: int array ``[N, 2]``.
+
+    Files Pillow cannot read give ``(0, 0)``.
+    """
+    from PIL import Image
+
+    sizes = np.zeros((len(paths), 2), dtype=int)
+    for k, p in enumerate(map(str, paths)):
+        try:
+            with Image.open(p) as im:
+                sizes[k] = im.size
+        except Exception:  # noqa: BLE001 - unreadable: leave (0, 0)
+            pass
+    return sizes
 
 
 # --------------------------------------------------------------------------

@@ -235,6 +235,24 @@ def test_stanford_dogs_splits_labels_and_names(dogs):
         data.stanford_dogs(dogs, "val")
 
 
+def test_load_dispatches_by_name_and_knows_the_evaluation_split(tiny, dogs):
+    ds, names = data.load("tiny-imagenet", tiny, "eval", classes=2)
+    assert len(ds) == 10 and len(names) == 2
+    ds, names = data.load("stanford-dogs", dogs, "eval")
+    assert len(ds) == 12 and data.SPLITS["stanford-dogs"] == ("train", "test")
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        data.load("imagenet", tiny)
+
+
+def test_image_sizes_reads_the_stored_sizes(dogs, tmp_path):
+    paths = sorted(str(p) for p in (dogs / "Images").rglob("*.jpg"))[:5]
+    sizes = data.image_sizes(paths + [str(tmp_path / "missing.jpg")])
+    for path, size in zip(paths, sizes):
+        with Image.open(path) as im:
+            assert tuple(size) == im.size
+    assert tuple(sizes[-1]) == (0, 0)
+
+
 @pytest.mark.parametrize("loader, expected", [(data.tiny_imagenet, "wnids.txt"),
                                               (data.stanford_dogs, "train_list.mat")])
 def test_a_missing_root_says_where_it_looked_and_how_to_get_the_data(loader, expected, tmp_path):
