@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import socket
 import tarfile
@@ -323,7 +322,9 @@ def download(
             f"The archives of {name!r} did not hold the expected layout "
             f"({', '.join(_REQUIRED[name])} under {FOLDERS[name]}/)."
         )
-    shutil.rmtree(root, ignore_errors=True)
+    if root.exists():
+        print(f"Replacing the incomplete {root} ...", flush=True)
+        shutil.rmtree(root)
     extracted.rename(root)
     shutil.rmtree(partial, ignore_errors=True)
     return root
@@ -417,34 +418,46 @@ def _load(path: tf.Tensor, label: tf.Tensor):
     return decode(tf.io.read_file(path)), label
 
 
-_DECODES: set[str] = set()  # files already found decodable in this process
+# Files found decodable in this process, as (path, size, modification time):
+# a file replaced since its check is checked again.
+_DECODES: set[tuple[str, int, int]] = set()
 
 
 def check_files(paths: Sequence[str]) -> list[str]:
-    """The files among ``paths`` that TensorFlow cannot decode as images.
+    """The files among ``paths`` that are missing or that TensorFlow cannot decode as images.
 
     Every file is read and decoded once, in parallel (for the full Tiny ImageNet,
     about as long as one epoch of the input pipeline). Files found good are
-    remembered for the rest of the process and not checked again.
+    remembered for the rest of the process, and not checked again unless their
+    size or modification time changes.
+
+    Returns:
+        the bad paths, in the order given.
     """
     import mnlib
 
-    todo = [p for p in map(str, paths) if p not in _DECODES]
-    if not todo:
-        return []
-    ds = tf.data.Dataset.from_tensor_slices((np.arange(len(todo)), todo))
-    ds = ds.map(
-        lambda i, p: (i, tf.shape(decode(tf.io.read_file(p)))[0]),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=False,
-    )
-    ds = ds.ignore_errors().batch(4096)
-    good = np.zeros(len(todo), bool)
-    with mnlib._stderr_silenced():  # libjpeg prints its own complaints about bad files
-        for indices, _ in ds:
-            good[indices.numpy()] = True
-    _DECODES.update(p for p, ok in zip(todo, good) if ok)
-    return [p for p, ok in zip(todo, good) if not ok]
+    keys = []
+    for p in map(str, paths):
+        try:
+            stat = os.stat(p)
+        except OSError:
+            keys.append(None)
+        else:
+            keys.append((p, stat.st_size, stat.st_mtime_ns))
+    todo = [k for k in keys if k is not None and k not in _DECODES]
+    if todo:
+        ds = tf.data.Dataset.from_tensor_slices((np.arange(len(todo)), [k[0] for k in todo]))
+        ds = ds.map(
+            lambda i, p: (i, tf.shape(decode(tf.io.read_file(p)))[0]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=False,
+        )
+        good = np.zeros(len(todo), bool)
+        with mnlib._stderr_silenced():  # libjpeg prints its own complaints about bad files
+            for indices, _ in ds.ignore_errors().batch(4096):
+                good[indices.numpy()] = True
+        _DECODES.update(k for k, ok in zip(todo, good) if ok)
+    return [str(p) for p, k in zip(paths, keys) if k is None or k not in _DECODES]
 
 
 def _file_dataset(paths, labels, root: Path, bad_files: str) -> tf.data.Dataset:
@@ -453,8 +466,7 @@ def _file_dataset(paths, labels, root: Path, bad_files: str) -> tf.data.Dataset:
         raise ValueError(f"bad_files must be 'skip' or 'raise', got {bad_files!r}.")
     paths = np.asarray(paths, dtype=str)
     labels = np.asarray(labels, dtype=np.int32)
-    missing = [p for p in paths if not os.path.isfile(p)]
-    bad = missing + check_files([p for p in paths if os.path.isfile(p)])
+    bad = check_files(paths)
     if bad:
         names = [os.path.relpath(p, root) for p in bad]
         listing = "\n  ".join(names)
@@ -850,7 +862,7 @@ def pipeline(
     if files is not None:
         ds = tf.data.Dataset.from_tensor_slices((files.paths, files.labels))
         if shuffle:
-            ds = ds.shuffle(len(files.paths), seed=seed, reshuffle_each_iteration=True)
+            ds = ds.shuffle(max(1, len(files.paths)), seed=seed, reshuffle_each_iteration=True)
     else:
         ds = dataset
         if shuffle:

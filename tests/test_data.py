@@ -309,7 +309,7 @@ def test_corrupt_files_can_stop_the_run_before_it_starts(tiny_corrupt):
         data.tiny_imagenet(tiny_corrupt, "train", bad_files="ignore")
 
 
-def test_a_file_that_disappears_is_reported_by_name(tmp_path):
+def test_a_file_that_disappears_or_changes_is_reported_by_name(tmp_path):
     root = data.synthetic("tiny-imagenet", tmp_path / "t", classes=1, images_per_class=3,
                           eval_images_per_class=1, quirks=False)
     victim = root / "val" / "images" / "val_0.JPEG"
@@ -317,6 +317,15 @@ def test_a_file_that_disappears_is_reported_by_name(tmp_path):
     with pytest.warns(UserWarning, match="val_0.JPEG"):
         ds, _ = data.tiny_imagenet(root, "val")
     assert len(ds) == 0
+    assert len(data.pipeline(ds, resolution=16)) == 0  # an empty dataset still makes a pipeline
+    # A file checked good and then damaged in the same session is checked again.
+    train, _ = data.tiny_imagenet(root, "train")
+    assert len(train) == 3
+    damaged = root / "train" / "n90000000" / "images" / "n90000000_2.JPEG"
+    damaged.write_bytes(damaged.read_bytes()[:200])
+    with pytest.warns(UserWarning, match="n90000000_2.JPEG"):
+        train, _ = data.tiny_imagenet(root, "train")
+    assert len(train) == 2
 
 
 # --------------------------------------------------------------------------
