@@ -203,14 +203,15 @@ for name in roots:
 # %% [markdown]
 # ## Not every file is a plain RGB JPEG
 #
-# Both real archives contain a few files that an image loader might not
-# expect: grayscale JPEGs (one channel), CMYK JPEGs (four channels, as print
-# shops save them), and Stanford Dogs has a PNG file with a `.jpg` name. A
-# loader that trusts the file extension, or assumes three channels, fails on
-# these files, sometimes hours into training. `data.decode` identifies the
-# format from the file's content and always returns three RGB channels. The
-# table counts each kind of file, reading only the file headers (the stand-ins
-# plant a few of each kind):
+# The real archives contain a few files that an image loader might not
+# expect. Tiny ImageNet has grayscale JPEGs (one channel) among its colour ones.
+# Stanford Dogs, made from ImageNet's original photos, has grayscale JPEGs too,
+# CMYK JPEGs (four channels, as print shops save them), and a PNG file with a
+# `.jpg` name. A loader that trusts the file extension, or assumes three
+# channels, fails on such files, sometimes hours into training. `data.decode`
+# identifies the format from the file's content and always returns three RGB
+# channels. The table counts each kind of file, reading only the file headers
+# (the stand-ins plant a few of each kind):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -389,10 +390,11 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 #   images alone take 100,000 × 64 × 64 × 3 × 4 bytes, about 4.9 GB, whereas streaming from the files needs
 #   only a few batches at a time.
 # - **"Normalising each image" made training slower and worse.** The report
-#   does not say what it did. A likely cause is scaling that does not match
-#   what the pretrained networks expect ($[-1, 1]$ for MobileNet and
-#   InceptionV3, caffe BGR mean subtraction for VGG16). The pipeline applies
-#   each family's own preprocessing, so the question does not come up.
+#   does not say what it did, so the cause cannot be checked. A common way for
+#   this to happen is to scale images differently from the way a pretrained
+#   network was trained ($[-1, 1]$ for MobileNet and InceptionV3, caffe BGR mean
+#   subtraction for VGG16). The pipeline applies each family's own
+#   preprocessing, which rules that cause out here.
 # - **Which 10 classes?** The 10-class results cannot be repeated exactly
 #   without the class list. The course's `classes=10` is a documented choice:
 #   the first 10 wnids in sorted order.
