@@ -201,9 +201,15 @@ def _how_to_get(name: str, dest: str | Path) -> str:
 
 
 def _probe(url: str, timeout: float) -> None:
-    """Fail at once, with instructions, when ``url``'s host cannot be reached."""
+    """Fail at once, with instructions, when ``url``'s host cannot be reached.
+
+    Behind a proxy (``http_proxy``/``https_proxy``), the download goes through the
+    proxy instead, and its failure is reported when it happens.
+    """
+    import urllib.request
+
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme not in ("http", "https") or parts.scheme in urllib.request.getproxies():
         return
     port = parts.port or (443 if parts.scheme == "https" else 80)
     with socket.create_connection((parts.hostname, port), timeout=timeout):

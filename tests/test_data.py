@@ -389,6 +389,16 @@ def test_download_without_network_fails_at_once_with_instructions(tmp_path):
     assert str(tmp_path / "downloads") in message and "by hand" in message
 
 
+def test_download_through_an_unreachable_proxy_fails_with_instructions(tmp_path, monkeypatch):
+    for variable in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{_closed_port()}")
+    archive = data.Archive("http://example.invalid/images.tar", "0" * 64, "sha256", 1)
+    with pytest.raises(ConnectionError, match="by hand") as err:
+        data.download("stanford-dogs", tmp_path, archives=[archive])
+    assert str(err.value).startswith("Downloading http://example.invalid/images.tar failed")  # via the proxy
+    assert not (tmp_path / "downloads" / "images.tar").exists()
+
+
 def test_download_verifies_and_extracts_the_three_stanford_dogs_tars(dogs, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
