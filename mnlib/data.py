@@ -64,6 +64,7 @@ __all__ = [
     "image_sizes",
     "resize",
     "preprocess",
+    "AUGMENTATION",
     "augment_image",
     "pipeline",
     "PATTERNS",
