@@ -141,7 +141,7 @@ for layer, closed_form in [
           f" closed form {closed_form.mult_adds:>10,.0f} / {closed_form.params:>6,.0f}")
 
 # %% [markdown]
-# ## 1.3 How much cheaper? $\frac{1}{N} + \frac{1}{D_K^2}$
+# ## 1.3 How much cheaper?
 #
 # Divide the separable cost by the standard one:
 #
