@@ -1,0 +1,330 @@
+"""The training harness: it learns, resumes after an interruption, records, refuses bad parameters."""
+
+import json
+import math
+
+import mnlib  # noqa: F401  (imports TensorFlow quietly)
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mnlib import results, train
+
+RESOLUTION = 32
+CLASSES = 4
+
+
+def stand_in(examples=128, seed=0, batch_size=32):
+    """Batched ``(float32 [B, 32, 32, 3], int32 [B])``: noise, plus a bright
+    quadrant that says the class (4 classes). Learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, CLASSES, examples).astype("int32")
+    images = rng.normal(0.0, 0.5, (examples, RESOLUTION, RESOLUTION, 3)).astype("float32")
+    half = RESOLUTION // 2
+    for image, label in zip(images, labels):
+        row, col = divmod(int(label), 2)
+        image[row * half : (row + 1) * half, col * half : (col + 1) * half] += 1.0
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+
+
+def small_mobilenet(seed=0, classes=CLASSES):
+    """α = 0.25 at 32 px: the smallest MobileNet of the course."""
+    keras.utils.set_random_seed(seed)
+    try:
+        from mnlib.models import mobilenet
+    except ImportError:  # the same network, layer for layer
+        return keras.applications.MobileNet(
+            weights=None, alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=classes
+        )
+    return mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=classes)
+
+
+def tiny_cnn(input_shape=(RESOLUTION, RESOLUTION, 3), classes=CLASSES, seed=0):
+    """A depthwise separable block and a classifier: quick to compile, with
+    batch norm and an optimizer state to back up like MobileNet's."""
+    keras.utils.set_random_seed(seed)
+    x = inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(8, 3, strides=2, use_bias=False)(x)
+    x = keras.layers.ReLU(6.0)(keras.layers.BatchNormalization()(x))
+    x = keras.layers.DepthwiseConv2D(3, use_bias=False)(x)
+    x = keras.layers.ReLU(6.0)(keras.layers.BatchNormalization()(x))
+    x = keras.layers.Conv2D(16, 1, use_bias=False)(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.BatchNormalization()(x))
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x), name="tiny_cnn")
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands for a disconnect: raises when epoch ``at`` (0-based) would begin."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise RuntimeError("disconnected")
+
+
+class Watch(keras.callbacks.Callback):
+    """Notes the epochs that begin, and the state the first one begins from."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+        self.first = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.epochs:
+            self.first = {
+                "weights": [w.copy() for w in self.model.get_weights()],
+                "iterations": int(self.model.optimizer.iterations.numpy()),
+            }
+        self.epochs.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.last_weights = [w.copy() for w in self.model.get_weights()]
+
+
+def test_small_mobilenet_learns_a_stand_in():
+    model = small_mobilenet(seed=0)
+    # 4 epochs of 8 steps, the default optimizer (Adam) and schedule
+    history, seconds = train.fit(model, stand_in(256), stand_in(64, seed=1), epochs=4, verbose=0)
+
+    assert set(history) >= {"loss", "top1", "val_loss", "val_top1", "learning_rate", "seconds"}
+    assert all(len(values) == 4 for values in history.values())
+    assert "top5" not in history  # 4 classes: top-5 would always be 100%
+    chance = 1 / CLASSES
+    assert history["top1"][-1] > chance + 0.3, history["top1"]
+    assert history["loss"][-1] < 0.6 * history["loss"][0], history["loss"]
+    scores = train.evaluate(model, stand_in(64, seed=1))
+    assert scores["examples"] == 64 and scores["top5"] is None
+    assert scores["top1"] == pytest.approx(history["val_top1"][-1])  # the same weights and statistics
+    # warm-up, then the cosine schedule ends at (almost) zero
+    assert history["learning_rate"][-1] < 0.01 * train.LEARNING_RATES["adam"]
+    assert seconds == pytest.approx(sum(history["seconds"]))
+
+
+def test_interrupted_run_resumes_from_its_backup(tmp_path):
+    data = stand_in(64)  # 2 steps per epoch
+    backup = tmp_path / "backup"
+    options = dict(epochs=4, backup_dir=backup, recalibrate=0, verbose=0)
+
+    first = Watch()
+    with pytest.raises(RuntimeError, match="disconnected"):
+        train.fit(tiny_cnn(seed=0), data, None, callbacks=[first, Interrupt(at=2)], **options)
+    assert first.epochs == [0, 1, 2]
+    assert backup.is_dir()  # left for the next session
+
+    # A new session: a new model (other initial weights), the same backup.
+    second = Watch()
+    history, seconds = train.fit(tiny_cnn(seed=1), data, None, callbacks=[second], **options)
+
+    assert second.epochs == [2, 3]  # resumed at epoch 2, not 0
+    assert second.first["iterations"] == 2 * 2  # optimizer state restored: 2 epochs of 2 steps
+    for restored, saved in zip(second.first["weights"], first.last_weights):
+        np.testing.assert_array_equal(restored, saved)
+    assert len(history["loss"]) == 4  # the history of both sessions
+    assert seconds == pytest.approx(sum(history["seconds"]))
+    assert not backup.exists()  # deleted once the run is complete
+
+
+def test_a_backup_of_other_settings_is_not_resumed(tmp_path):
+    data = stand_in(32)
+    backup = tmp_path / "backup"
+    with pytest.raises(RuntimeError, match="disconnected"):
+        train.fit(tiny_cnn(), data, epochs=3, backup_dir=backup, recalibrate=0, verbose=0,
+                  callbacks=[Interrupt(at=1)])  # fmt: skip
+    watch = Watch()
+    train.fit(tiny_cnn(), data, epochs=2, backup_dir=backup, recalibrate=0, verbose=0, callbacks=[watch])
+    assert watch.epochs == [0, 1]
+
+
+def run_options(tmp_path, **changes):
+    options = dict(
+        notebook="test-notebook",
+        dataset="synthetic",
+        classes=CLASSES,
+        resolution=RESOLUTION,
+        epochs=2,
+        model="mobilenet",
+        model_args={"alpha": 0.25},
+        results_dir=tmp_path,
+        verbose=0,
+    )
+    options.update(changes)
+    return options
+
+
+def test_run_writes_its_record_and_reuses_it(tmp_path, monkeypatch):
+    pytest.importorskip("mnlib.models")
+    pytest.importorskip("mnlib.costs")
+    from mnlib import costs, models
+
+    record = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path))
+
+    expected = models.mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=CLASSES)
+    assert record["params"] == expected.count_params()
+    assert record["mult_adds"] == int(costs.model_cost(expected)["mult_adds"].sum()) > 0
+    assert record["epochs"] == 2 and len(record["history"]["loss"]) == 2
+    assert 0.0 <= record["top1"] <= 1.0 and record["top5"] is None
+    assert record["seconds"] > 0
+    assert record["batch_size"] == 32  # the batches given, not the default
+    assert record["model_args"] == {"alpha": 0.25} and record["profile"] == "smoke"
+    assert record["environment"]["tensorflow"] == tf.__version__
+    assert record["environment"]["mixed_precision"] == train.accelerator()["mixed_precision"]
+
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [f"{record['id']}.json"]  # the backup is gone, only the record is left
+    on_disk = json.loads((tmp_path / files[0]).read_text())
+    assert on_disk["top1"] == record["top1"]
+    assert results.load(tmp_path)["alpha"].tolist() == [0.25]
+
+    # Asked again with the same settings: the saved record, no training.
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(train, "fit", no_training)
+    again = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path))
+    assert again["top1"] == record["top1"] and again["created"] == record["created"]
+
+    # Other settings (more epochs) or force=True: it trains again.
+    for changes in ({"epochs": 3}, {"force": True}):
+        with pytest.raises(AssertionError, match="trained again"):
+            train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path, **changes))
+
+
+def test_run_resumes_an_interrupted_experiment(tmp_path, monkeypatch):
+    real_fit = train.fit
+    sessions = []
+
+    def fit_with_a_disconnect(*args, **kwargs):
+        watch = Watch()
+        extra = [watch] if sessions else [watch, Interrupt(at=1)]
+        sessions.append(watch)
+        return real_fit(*args, callbacks=extra, **kwargs)
+
+    monkeypatch.setattr(train, "fit", fit_with_a_disconnect)
+    data, val = stand_in(32), stand_in(32, seed=1)
+    options = run_options(tmp_path, model=tiny_cnn, model_args={})
+    with pytest.raises(RuntimeError, match="disconnected"):
+        train.run(data, val, **options)
+    assert list(tmp_path.glob("*.json")) == []  # no record for an unfinished run
+    assert len(list((tmp_path / "backup").iterdir())) == 1
+
+    record = train.run(data, val, **options)
+    assert sessions[1].epochs == [1]  # the second session trained only the last epoch
+    assert record["epochs"] == 2 and len(record["history"]["top1"]) == 2
+    assert record["model"] == "tiny_cnn"
+    assert not (tmp_path / "backup").exists()
+
+
+BAD = [
+    ({"model_args": {"alpha": 1.5}}, "alpha"),
+    ({"model_args": {"alpha": 0}}, "alpha"),
+    ({"model_args": {"alpha": 0.5, "classes": 10}}, "classes"),
+    ({"resolution": 16}, "resolution"),
+    ({"dataset": "imagenet"}, "tiny-imagenet"),  # says what is allowed
+    ({"classes": 1}, "classes"),
+    ({"epochs": 0}, "epochs"),
+    ({"model": "resnet50"}, "builder"),
+    ({"optimizer": "lbfgs"}, "adam"),
+    ({"learning_rate": -0.1}, "learning_rate"),
+    ({"profile": "quick"}, "smoke"),
+    ({"notebook": ""}, "notebook"),
+]
+
+
+@pytest.mark.parametrize(("changes", "words"), BAD, ids=[str(c) for c, _ in BAD])
+def test_bad_parameters_fail_before_training(tmp_path, monkeypatch, changes, words):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("started before checking its parameters")
+
+    monkeypatch.setattr(train, "_build", must_not_run)
+    monkeypatch.setattr(train, "fit", must_not_run)
+    results_dir = tmp_path / "results"
+    with pytest.raises(ValueError, match=words):
+        train.run(stand_in(32), stand_in(32), **run_options(results_dir, **changes))
+    assert not results_dir.exists()  # nothing written
+
+
+def test_datasets_of_the_wrong_kind_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="tf.data.Dataset"):
+        train.run(np.zeros((4, 32, 32, 3)), stand_in(32), **run_options(tmp_path))
+    with pytest.raises(ValueError, match="resolution"):
+        train.run(stand_in(32), stand_in(32), **run_options(tmp_path, resolution=64))
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    schedule = train.WarmupCosine(peak=0.1, total_steps=110, warmup_steps=10)
+    value = lambda step: float(schedule(step))  # noqa: E731
+    assert value(0) == pytest.approx(0.01)  # 1/10 of the peak on the first step
+    assert value(9) == pytest.approx(0.1)  # the peak at the end of the warm-up
+    assert value(60) == pytest.approx(0.05)  # half-way through the cosine
+    assert value(110) == pytest.approx(0.0, abs=1e-9)
+    assert value(500) == pytest.approx(0.0, abs=1e-9)
+    steps = [value(s) for s in range(10, 111)]
+    assert all(a >= b for a, b in zip(steps, steps[1:]))
+
+
+def test_evaluate_counts_ties_as_chance_not_as_hits():
+    uniform = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, kernel_initializer="zeros")])
+    uniform.add(keras.layers.Softmax())  # every class equally likely
+    labels = np.arange(8, dtype="int32").repeat(4)
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((32, 2), "float32"), labels)).batch(16)
+    scores = train.evaluate(uniform, data)
+    assert scores["top1"] == pytest.approx(1 / 8)
+    assert scores["top5"] == pytest.approx(5 / 8)
+    assert scores["loss"] == pytest.approx(math.log(8), rel=1e-5)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_recalibrating_batch_norm_measures_the_data(nested):
+    inputs = keras.Input((3,))
+    normalised = keras.layers.BatchNormalization()(keras.layers.Dense(3, kernel_initializer="identity")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2)(normalised))
+    if nested:  # a model inside a model: the general, slower path
+        model = keras.Sequential([keras.Input((3,)), model])
+    rng = np.random.default_rng(0)
+    x = rng.normal([5.0, -2.0, 0.0], [2.0, 0.5, 1.0], (512, 3)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((x, np.zeros(512, "int32"))).batch(64)
+    weights = [w.numpy().copy() for w in model.trainable_weights]
+
+    assert train.recalibrate_batch_norm(model, data, batches=8) == 1
+    norm = next(layer for layer in train._layers(model) if isinstance(layer, keras.layers.BatchNormalization))
+    np.testing.assert_allclose(norm.moving_mean.numpy(), x.mean(0), atol=0.05)
+    np.testing.assert_allclose(norm.moving_variance.numpy(), x.var(0), rtol=0.05)
+    for before, after in zip(weights, model.trainable_weights):
+        np.testing.assert_array_equal(before, after.numpy())
+
+
+def test_weight_decay_spares_depthwise_filters_batch_norm_and_biases():
+    model = tiny_cnn()
+    optimizer = train.make_optimizer(
+        "sgd", 0.1, total_steps=100, warmup_steps=0, weight_decay=0.5, model=model
+    )
+    owners = [(layer, w) for layer in model.layers for w in layer.trainable_weights]
+    variables = [w for _, w in owners]
+    before = [v.numpy().copy() for v in variables]
+    optimizer.apply([tf.zeros_like(v) for v in variables], variables)  # decay alone
+    decayed, spared = [], []
+    for (layer, variable), old in zip(owners, before):
+        name = f"{type(layer).__name__}/{variable.name.split('/')[-1]}"
+        (spared if np.array_equal(variable.numpy(), old) else decayed).append(name)
+    assert sorted(decayed) == ["Conv2D/kernel", "Conv2D/kernel", "Dense/kernel"], decayed
+    assert sorted(set(spared)) == [
+        "BatchNormalization/beta",
+        "BatchNormalization/gamma",
+        "Dense/bias",
+        "DepthwiseConv2D/kernel",
+    ]
+
+
+def test_mixed_precision_and_xla_run_and_are_recorded(tmp_path):
+    policy = keras.mixed_precision.global_policy().name
+    options = run_options(tmp_path, model=tiny_cnn, model_args={}, epochs=1)
+    record = train.run(stand_in(32), stand_in(32, seed=1), mixed_precision=True, jit_compile=True, **options)
+    assert record["environment"]["mixed_precision"] is True
+    assert record["environment"]["xla"] is True
+    assert 0.0 <= record["top1"] <= 1.0 and math.isfinite(record["history"]["loss"][0])
+    assert keras.mixed_precision.global_policy().name == policy  # left as it was
