@@ -72,6 +72,7 @@ import os
 import pathlib
 import shutil
 import time
+import weakref
 from numbers import Integral, Real
 
 import keras
@@ -289,13 +290,14 @@ class _BatchNormStatistics:
             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
         ]
         self.moments = None
+        self._traced = {}
         if self.norms:
             try:  # one pass gives every layer's input (a flat functional model)
                 probe = keras.Model(model.inputs, [layer.input for layer in self.norms])
             except (ValueError, AttributeError, TypeError):
                 probe = None
             if probe is not None:
-                self.moments = tf.function(self._moments(probe), reduce_retracing=True)
+                self.moments = self._moments(probe)
 
     def _moments(self, probe):
         def moments(images):
@@ -317,10 +319,15 @@ class _BatchNormStatistics:
         if self.moments is None:
             self._cumulative(dataset, batches)
             return len(self.norms)
+        signature = _any_batch(dataset)[:1]
+        key = repr(signature)
+        if key not in self._traced:  # traced once per kind of input
+            self._traced[key] = tf.function(self.moments, input_signature=signature)
+        moments = self._traced[key]
         sums, count = None, 0
         for images, *_ in dataset.take(batches):
             size = int(tf.shape(images)[0])
-            pairs = self.moments(images)
+            pairs = moments(images)
             if sums is None:
                 sums = [[m * size, v * size] for m, v in pairs]
             else:
@@ -371,6 +378,14 @@ class _Recalibrate(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.on_test_begin(logs)
+
+
+def _any_batch(dataset):
+    """Input signature of a dataset's elements, any batch size."""
+    return [
+        tf.TensorSpec([None, *spec.shape[1:]], spec.dtype)
+        for spec in tf.nest.flatten(dataset.element_spec)
+    ]
 
 
 def _count_batches(dataset: tf.data.Dataset) -> int:
@@ -605,6 +620,31 @@ def fit(
     return history, float(sum(history.get("seconds", [])))
 
 
+_EVALUATION_STEPS = weakref.WeakKeyDictionary()  # model -> {signature: traced step}
+
+
+def _evaluation_step(model, signature):
+    """Sums of loss, top-1 and top-5 hits of one batch; traced once per model and input kind."""
+    steps = _EVALUATION_STEPS.setdefault(model, {})
+    key = repr(signature)
+    if key in steps:
+        return steps[key]
+    k = min(5, int(model.output_shape[-1]))
+    owner = weakref.ref(model)  # the cache must not keep the model alive
+
+    @tf.function(input_signature=signature)  # any batch size: the last batch needs no new trace
+    def step(images, labels):
+        probabilities = tf.cast(owner()(images, training=False), tf.float32)
+        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        loss = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+        best = tf.math.top_k(probabilities, k=k).indices  # sorted, ties to lower index
+        hits = tf.cast(tf.equal(best, labels[:, None]), tf.float32)
+        return tf.reduce_sum(loss), tf.reduce_sum(hits[:, 0]), tf.reduce_sum(hits), tf.size(labels)
+
+    steps[key] = step
+    return step
+
+
 def evaluate(model: keras.Model, dataset: tf.data.Dataset) -> dict:
     """Top-1 and top-5 accuracy and mean loss of ``model`` on ``dataset``.
 
@@ -622,17 +662,7 @@ def evaluate(model: keras.Model, dataset: tf.data.Dataset) -> dict:
         fraction or None with 5 classes or fewer, "examples": count}``.
     """
     classes = int(model.output_shape[-1])
-    k = min(5, classes)
-
-    @tf.function(reduce_retracing=True)
-    def step(images, labels):
-        probabilities = tf.cast(model(images, training=False), tf.float32)
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-        loss = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
-        best = tf.math.top_k(probabilities, k=k).indices  # sorted, ties to lower index
-        hits = tf.cast(tf.equal(best, labels[:, None]), tf.float32)
-        return tf.reduce_sum(loss), tf.reduce_sum(hits[:, 0]), tf.reduce_sum(hits), tf.size(labels)
-
+    step = _evaluation_step(model, _any_batch(dataset)[:2])
     loss = top1 = top5 = 0.0
     examples = 0
     for images, labels in dataset:
