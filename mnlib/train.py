@@ -50,10 +50,11 @@ classes, where it says something).
 
 *Speed.* On a GPU with tensor cores (compute capability 7.0 or newer: T4,
 V100, A100, L4, H100), :func:`run` computes in ``mixed_float16`` (the
-softmax output stays float32 and the loss is scaled automatically); on any
-GPU it compiles the training step with XLA (``jit_compile``). On a CPU both
-are off: float16 is slower there and XLA brings little. The record says which
-were used.
+softmax output stays float32 and Keras scales the loss); on any GPU it
+compiles the training step with XLA (``jit_compile``), as Keras'
+``jit_compile="auto"`` does. On a CPU both are off: most CPUs have no fast
+float16 arithmetic, and Keras itself leaves XLA off there. The record says
+which were used.
 
 *Interruptions.* Keras' ``BackupAndRestore`` saves the weights, the optimizer
 state and the epoch at the end of each epoch into a backup folder; calling
@@ -96,9 +97,9 @@ __all__ = [
 
 #: Datasets of the course, the values of :func:`run`'s ``dataset``.
 DATASETS = {
-    "synthetic": "a generated stand-in that needs no download (mnlib.data.synthetic)",
+    "synthetic": "a generated stand-in in a real dataset's layout, no download (mnlib.data.synthetic)",
     "tiny-imagenet": "Tiny ImageNet, 200 classes of 64x64 images (mnlib.data.tiny_imagenet)",
-    "stanford-dogs": "Stanford Dogs, 120 breeds (mnlib.data)",
+    "stanford-dogs": "Stanford Dogs, 120 breeds (mnlib.data.stanford_dogs)",
 }
 
 #: Model names :func:`run` builds itself (any other model: pass a builder function).
@@ -110,7 +111,7 @@ MOBILENET_ARGS = ("alpha", "shallow", "dropout", "weights")
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
-#: Default peak learning rate of each optimizer, for a batch of 64.
+#: Default peak learning rate of each optimizer (run()'s default batch is 64).
 LEARNING_RATES = {"adam": 1e-3, "rmsprop": 0.045, "sgd": 0.05}
 
 _MIN_RESOLUTION = 32  # five stride-2 stages leave a 1x1 map at 32 px
