@@ -13,6 +13,7 @@ Import :mod:`mnlib` before TensorFlow to keep notebook outputs clean.
 
 import contextlib
 import os
+import pathlib
 import sys
 
 __version__ = "0.1.0"
@@ -33,6 +34,23 @@ def _stderr_silenced():
     finally:
         os.dup2(saved, fd)
         os.close(saved)
+
+
+def course_folder(name: str) -> pathlib.Path:
+    """Where the course keeps ``name`` (``"data"``, ``"results"``): at the repository's root.
+
+    Run from anywhere inside the course's repository (``notebooks/``, its
+    root, a subfolder), this is ``<root>/<name>``, given relative to the
+    current folder (``../data`` from ``notebooks/``), so that the same
+    notebook finds the same data whether papermill runs it from the root or
+    from ``notebooks/``. Outside the repository (on Colab, say) it is
+    ``./<name>``.
+    """
+    here = pathlib.Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "mnlib" / "__init__.py").is_file():
+            return pathlib.Path(os.path.relpath(folder / name, here))
+    return pathlib.Path(name)
 
 
 if "tensorflow" not in sys.modules:

@@ -57,6 +57,7 @@ __all__ = [
     "tiny_imagenet",
     "stanford_dogs",
     "load",
+    "study_data",
     "source_files",
     "decode",
     "check_files",
@@ -674,6 +675,29 @@ def load(
         split = SPLITS[name][1]
     loader = tiny_imagenet if name == TINY_IMAGENET else stanford_dogs
     return loader(root, split, classes, **options)
+
+
+def study_data(dataset: str, data_dir: str | Path, classes: int | Sequence[str] | None = 10):
+    """Training and evaluation splits of Tiny ImageNet for a study notebook.
+
+    Args:
+        dataset: ``"synthetic"`` (the stand-in, written under ``data_dir`` if
+            missing) or ``"tiny-imagenet"`` (the real archive, downloaded and
+            extracted into ``data_dir`` if missing; see :func:`download`).
+        data_dir: the folder that holds the datasets.
+        classes: as for :func:`tiny_imagenet` (the stand-in has 10 classes).
+
+    Returns:
+        ``(train, val, class_names)``: unbatched datasets of ``(uint8 image,
+        int label)`` and the classes' :class:`ClassNames`.
+    """
+    profiles = {"synthetic": "smoke", TINY_IMAGENET: "full"}
+    if dataset not in profiles:
+        raise ValueError(f"dataset must be 'synthetic' (the stand-in) or 'tiny-imagenet'; got {dataset!r}.")
+    root = prepare(TINY_IMAGENET, data_dir, profile=profiles[dataset])
+    train, names = load(TINY_IMAGENET, root, "train", classes)
+    val, _ = load(TINY_IMAGENET, root, "eval", classes)
+    return train, val, names
 
 
 def image_formats(paths: Sequence[str]):

@@ -97,7 +97,7 @@ REQUIRED = (
 
 #: The fields that identify an experiment: two runs that agree on all of them
 #: write the same file, so rerunning a configuration replaces its record.
-IDENTITY = ("notebook", "dataset", "classes", "resolution", "model", "model_args", "seed", "profile")
+IDENTITY = ("notebook", "dataset", "classes", "resolution", "model", "model_args", "seed", "profile", "augment")
 
 PROFILES = ("smoke", "full")
 
@@ -126,14 +126,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", str(text).lower()).strip("-")
 
 
-def run_id(*, notebook, dataset, classes, resolution, model, model_args, seed, profile) -> str:
+def run_id(*, notebook, dataset, classes, resolution, model, model_args, seed, profile, augment=None) -> str:
     """The file name (without ``.json``) of an experiment's record.
 
     Readable and stable: the same configuration always gives the same name,
     e.g. ``03-width_mobilenet-alpha-0.5_tiny-imagenet-10_64px_seed0_full_3f2a9c1e``.
     The last part is a hash of all the identifying fields (:data:`IDENTITY`), so
     two configurations that differ only in characters the slug drops still get
-    different files.
+    different files. ``augment`` (whether the training images were augmented;
+    None when it does not apply) is part of the identity: an ablation with and
+    without augmentation writes two records.
     """
     identity = _canonical(
         dict(
@@ -147,6 +149,8 @@ def run_id(*, notebook, dataset, classes, resolution, model, model_args, seed, p
             profile=profile,
         )
     )
+    if augment is not None:
+        identity["augment"] = bool(augment)
     digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     args = "-".join(f"{k}-{v}" for k, v in sorted(identity["model_args"].items()))
     parts = [
@@ -156,6 +160,7 @@ def run_id(*, notebook, dataset, classes, resolution, model, model_args, seed, p
         f"{int(resolution)}px",
         f"seed{int(seed)}",
         _slug(profile),
+        "noaug" if augment is False else "",
     ]
     readable = "_".join(p for p in parts if p)[:150]
     return f"{readable}_{digest}"
@@ -211,6 +216,13 @@ def _check(record: dict) -> None:
         raise ValueError(f"model_args must be a dict; got {type(record['model_args']).__name__}.")
 
 
+def _identity(record: dict) -> dict:
+    """The :data:`IDENTITY` fields of a record (``augment`` is read from ``training``)."""
+    found = {k: record[k] for k in IDENTITY if k != "augment"}
+    found["augment"] = (record.get("training") or {}).get("augment")
+    return found
+
+
 def write(record: dict, folder) -> pathlib.Path:
     """Write one record as ``<folder>/<id>.json``, atomically.
 
@@ -231,7 +243,7 @@ def write(record: dict, folder) -> pathlib.Path:
     record = dict(record)
     record.setdefault("seed", 0)
     if not record.get("id"):
-        record["id"] = run_id(**{k: record[k] for k in IDENTITY})
+        record["id"] = run_id(**_identity(record))
     if not record.get("created"):
         record["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     ordered = {k: record[k] for k in FIELDS if k in record}
@@ -287,7 +299,7 @@ def load(folder) -> pd.DataFrame:
 
     Returns:
         A DataFrame with the columns :data:`FIELDS` (in that order), then
-        ``device`` (from ``environment``), then one column per model argument
+        ``device`` (from ``environment``), ``augment`` (from ``training``), then one column per model argument
         found in any record (e.g. ``alpha``, ``shallow``; missing where a
         model lacks it), then ``file`` (the record's file name). Rows are
         sorted by file name. With no records it is empty but has the
@@ -318,6 +330,7 @@ def load(folder) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     extra = [c for c in frame.columns if c not in FIELDS and c != "file"]
     frame["device"] = [(env or {}).get("device") if isinstance(env, dict) else None for env in frame["environment"]]
+    frame["augment"] = [t.get("augment") if isinstance(t, dict) else None for t in frame["training"]]
     arg_names = []
     for args in frame["model_args"]:
         for name in args if isinstance(args, dict) else ():
@@ -325,5 +338,40 @@ def load(folder) -> pd.DataFrame:
                 arg_names.append(name)
     for name in arg_names:
         frame[name] = [args.get(name) if isinstance(args, dict) else None for args in frame["model_args"]]
-    columns = list(FIELDS) + extra + ["device"] + arg_names + ["file"]
+    columns = list(FIELDS) + [c for c in extra if c != "augment"] + ["device", "augment"] + arg_names + ["file"]
     return frame[columns].reset_index(drop=True)
+
+
+def study(folder, **where) -> pd.DataFrame:
+    """The records of one study: :func:`load`, filtered and ready for tables and plots.
+
+    Args:
+        folder: the results folder.
+        **where: field values a record must have, e.g. ``notebook="03_width_multiplier",
+            dataset="synthetic", classes=10, profile="smoke"``.
+
+    Returns:
+        The matching rows of :func:`load`, with ``alpha`` (1.0 where a model
+        has no such argument), ``shallow`` and ``augment`` as booleans,
+        ``params_m`` and ``mult_adds_m`` (millions), and ``label``, a short
+        name of the model such as ``"0.75 MobileNet-64"``, ``"shallow 1
+        MobileNet-64"`` or ``"1 MobileNet-64, no augmentation"``.
+    """
+    frame = load(folder)
+    for field, value in where.items():
+        if field not in frame.columns:
+            raise ValueError(f"records have no field {field!r}; they have {list(frame.columns)}.")
+        frame = frame[frame[field] == value]
+    frame = frame.copy()
+    for column, default in (("alpha", 1.0), ("shallow", False), ("augment", True)):
+        values = frame[column] if column in frame.columns else pd.Series(default, index=frame.index)
+        frame[column] = values.where(values.notna(), default).astype(type(default))
+    frame["params_m"] = frame["params"].astype(float) / 1e6
+    frame["mult_adds_m"] = frame["mult_adds"].astype(float) / 1e6
+    frame["label"] = [
+        ("shallow " if shallow else "") + f"{alpha:g} MobileNet-{resolution}" + ("" if augment else ", no augmentation")
+        for alpha, shallow, augment, resolution in zip(
+            frame["alpha"], frame["shallow"], frame["augment"], frame["resolution"]
+        )
+    ]
+    return frame.reset_index(drop=True)

@@ -93,6 +93,7 @@ __all__ = [
     "fit",
     "evaluate",
     "run",
+    "check",
 ]
 
 #: Datasets of the course, the values of :func:`run`'s ``dataset``.
@@ -898,7 +899,7 @@ def run(
         notebook=notebook, dataset=dataset, classes=classes, resolution=resolution,
         model=name, model_args=model_args, seed=seed, profile=profile,
     )  # fmt: skip
-    record_id = results.run_id(**identity)
+    record_id = results.run_id(**identity, augment=None if train_batched else augment)
     training = {
         "optimizer": optimizer,
         "learning_rate": LEARNING_RATES[optimizer] if learning_rate is None else float(learning_rate),
@@ -1004,6 +1005,27 @@ def run(
     record = results.read(path)
     record["path"] = str(path)
     return record
+
+
+def check(**parameters) -> None:
+    """Validate :func:`run`'s parameters (same names and defaults) without training anything.
+
+    A study calls it for every configuration of its grid before the first
+    run, so a bad value anywhere in the grid fails at once, not hours in.
+
+    Raises:
+        ValueError: as :func:`run` would, saying what is allowed.
+        TypeError: for a name that :func:`run` does not take.
+    """
+    signature = inspect.signature(run)
+    unknown = set(parameters) - set(signature.parameters)
+    if unknown:
+        raise TypeError(f"run() takes no parameter(s) {sorted(unknown)}; see help(mnlib.train.run).")
+    defaults = {k: v.default for k, v in signature.parameters.items() if v.default is not inspect.Parameter.empty}
+    merged = {**defaults, **parameters}
+    if merged["model_args"] is None:  # as run() reads it
+        merged["model_args"] = {}
+    _check_parameters(merged)
 
 
 def _duration(seconds: float) -> str:

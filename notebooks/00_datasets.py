@@ -50,7 +50,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 PROFILE = "smoke"  # "smoke" (stand-in data, about a minute on a 2-core CPU) or "full" (the real archives)
-DATA_DIR = "../data"  # folder for the downloads, the extracted datasets and the stand-ins (any writable folder)
+DATA_DIR = None  # folder of the datasets (downloads, extracted archives, stand-ins); None: data/ at the course root, or ./data outside the repository
 DATASET = "both"  # which dataset(s) to show: "tiny-imagenet", "stanford-dogs" or "both" (the first is used from "From files to model input" on)
 PROBE_CLASSES = 10  # classes the small probe CNN learns, 2 to 120 (the stand-ins have 10; the report used 10 Tiny ImageNet classes)
 PROBE_EPOCHS = 6  # training epochs of the probe CNN at each resolution, 1 to 50
@@ -75,6 +75,7 @@ if PROFILE not in ("smoke", "full"):
 if DATASET not in ("both", *data.NAMES):
     raise ValueError(f'DATASET must be "both" or one of {data.NAMES}; got {DATASET!r}')
 SHOWN = list(data.NAMES) if DATASET == "both" else [DATASET]
+DATA_DIR = DATA_DIR or mnlib.course_folder("data")
 
 # %% [markdown]
 # ## What the two datasets are

@@ -558,3 +558,23 @@ def test_stand_in_signal_is_learnable_and_fades_at_low_resolution(default_tiny):
     low = data.probe_accuracy(train, val, resolution=32, epochs=6)
     assert full >= 0.85, f"a small CNN reaches only {full:.2f} at 64 px"
     assert full - low >= 0.15, f"64 px: {full:.2f}, 32 px: {low:.2f}: resolution hardly matters"
+
+
+def test_study_data_gives_the_stand_in_splits(tmp_path):
+    train, val, names = data.study_data("synthetic", tmp_path, classes=4)
+    assert len(names) == 4
+    labels = {int(label) for _, label in train.as_numpy_iterator()}
+    assert labels == {0, 1, 2, 3}
+    assert {int(label) for _, label in val.as_numpy_iterator()} == labels
+    with pytest.raises(ValueError, match="'synthetic'.*'tiny-imagenet'"):
+        data.study_data("imagenet", tmp_path)
+
+
+def test_course_folder_is_the_repository_root_from_any_subfolder(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root / "notebooks")
+    assert mnlib.course_folder("data") == Path("../data")
+    monkeypatch.chdir(root)
+    assert mnlib.course_folder("results") == Path("results")
+    monkeypatch.chdir(tmp_path)  # outside the repository
+    assert mnlib.course_folder("data") == Path("data")

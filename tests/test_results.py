@@ -37,7 +37,7 @@ def make_record(**changes):
 
 
 def identity(record):
-    return {k: record[k] for k in results.IDENTITY}
+    return results._identity(record)
 
 
 def test_record_round_trips_through_file_and_table(tmp_path):
@@ -83,6 +83,7 @@ def test_other_experiments_get_their_own_records(tmp_path):
         make_record(profile="smoke"),
         make_record(model_args={"alpha": 0.5, "shallow": True}),
         make_record(notebook="03_width"),  # slugs alike; the hash tells them apart
+        make_record(training={"augment": False}),  # an augmentation ablation
     ]
     ids = [results.run_id(**identity(r)) for r in variants]
     assert len(set(ids)) == len(variants)
@@ -92,7 +93,8 @@ def test_other_experiments_get_their_own_records(tmp_path):
         results.write(record, tmp_path)
     table = results.load(tmp_path)
     assert len(table) == len(variants)
-    assert sorted(table["alpha"].tolist()) == [0.25] + [0.5] * 6
+    assert sorted(table["alpha"].tolist()) == [0.25] + [0.5] * 7
+    assert table["augment"].tolist().count(False) == 1
     # shallow exists only where a model has it
     assert table["shallow"].notna().sum() == 1
 
@@ -181,3 +183,20 @@ def test_environment_names_versions_and_device():
     assert set(env) >= {"tensorflow", "keras", "python", "device", "mixed_precision", "xla"}
     expected = "CPU" if not tf.config.list_physical_devices("GPU") else env["device"]
     assert env["device"] == expected and env["device"]
+
+
+def test_study_selects_records_and_names_the_models(tmp_path):
+    results.write(make_record(), tmp_path)
+    results.write(make_record(model_args={"alpha": 1.0, "shallow": True}), tmp_path)
+    results.write(make_record(model_args={"alpha": 1.0}, training={"augment": False}), tmp_path)
+    results.write(make_record(notebook="another"), tmp_path)
+    study = results.study(tmp_path, notebook=make_record()["notebook"])
+    assert sorted(study["label"]) == [
+        f"0.5 MobileNet-{make_record()['resolution']}",
+        f"1 MobileNet-{make_record()['resolution']}, no augmentation",
+        f"shallow 1 MobileNet-{make_record()['resolution']}",
+    ]
+    assert study["shallow"].dtype == bool and study["augment"].dtype == bool
+    assert (study["params_m"] * 1e6 == study["params"]).all()
+    with pytest.raises(ValueError, match="no field"):
+        results.study(tmp_path, colour="red")

@@ -328,3 +328,14 @@ def test_mixed_precision_and_xla_run_and_are_recorded(tmp_path):
     assert record["environment"]["xla"] is True
     assert 0.0 <= record["top1"] <= 1.0 and math.isfinite(record["history"]["loss"][0])
     assert keras.mixed_precision.global_policy().name == policy  # left as it was
+
+
+@pytest.mark.parametrize(("changes", "words"), BAD, ids=[str(c) for c, _ in BAD])
+def test_check_validates_a_grid_without_training(tmp_path, changes, words):
+    options = run_options(tmp_path / "results", **changes)
+    with pytest.raises(ValueError, match=words):
+        train.check(**options)
+    train.check(**run_options(tmp_path / "results"))  # the good configuration passes
+    with pytest.raises(TypeError, match="widths"):
+        train.check(**run_options(tmp_path / "results"), widths=[1.0])
+    assert not (tmp_path / "results").exists()
