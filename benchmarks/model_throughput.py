@@ -1,10 +1,11 @@
 """Training throughput of mnlib.models.mobilenet against keras.applications.MobileNet.
 
 Both models are built with the same arguments, compiled the same way and
-trained on the same in-memory batch; measurements alternate between the two
-(so that machine load drifts affect both alike) and the script prints images
-per second for each and their ratio. The two are the same network, so the
-ratio should be close to 1.
+trained on the same in-memory batch. Each repeat measures them in the order
+A, B, B, A, so that a drift in the machine's speed affects both alike, and
+gives one ratio; the script prints images per second for each and the median
+of the per-repeat ratios. The two are the same network, so the ratio should
+be close to 1.
 
     python benchmarks/model_throughput.py [--alpha 1.0] [--resolution 64] [--batch-size 64]
 """
@@ -34,8 +35,8 @@ def main():
     parser.add_argument("--resolution", type=int, default=64, help="input size in pixels (default 64)")
     parser.add_argument("--classes", type=int, default=10, help="number of classes (default 10)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
-    parser.add_argument("--steps", type=int, default=15, help="timed steps per measurement (default 15)")
-    parser.add_argument("--repeats", type=int, default=3, help="measurements per model (default 3)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per measurement (default 10)")
+    parser.add_argument("--repeats", type=int, default=5, help="A-B-B-A repeats (default 5)")
     args = parser.parse_args()
 
     shape = (args.resolution, args.resolution, 3)
@@ -53,18 +54,24 @@ def main():
         train_step_rate(model, images, labels, steps=3)  # trace and warm up
 
     rates = {name: [] for name in models}
+    ratios = []
+    names = list(models)
     for _ in range(args.repeats):
-        for name, model in models.items():
-            rates[name].append(train_step_rate(model, images, labels, args.steps))
+        measured = {name: 0.0 for name in names}
+        for name in (names[0], names[1], names[1], names[0]):
+            rate = train_step_rate(models[name], images, labels, args.steps)
+            rates[name].append(rate)
+            measured[name] += 1 / rate  # seconds per image
+        ratios.append(measured[names[1]] / measured[names[0]])
 
     print(f"MobileNet alpha={args.alpha} at {args.resolution} px, {args.classes} classes, "
           f"batch {args.batch_size}, TensorFlow {tf.__version__}, "
           f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}")
     for name, values in rates.items():
-        print(f"  {name:30} {np.median(values):8.1f} training images/s (median of {args.repeats}: "
-              + ", ".join(f"{v:.1f}" for v in values) + ")")
-    ours, theirs = (np.median(v) for v in rates.values())
-    print(f"  ratio mnlib / keras.applications: {ours / theirs:.3f}")
+        print(f"  {name:30} {np.median(values):8.1f} training images/s "
+              f"(median of {len(values)}; range {min(values):.1f}-{max(values):.1f})")
+    print(f"  throughput ratio mnlib / keras.applications: {np.median(ratios):.3f} "
+          f"(median of {len(ratios)} A-B-B-A repeats; range {min(ratios):.3f}-{max(ratios):.3f})")
 
 
 if __name__ == "__main__":
