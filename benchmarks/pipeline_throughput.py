@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from mnlib import data
 from mnlib.models import mobilenet
+from model_throughput import train_step_rate  # this folder's model benchmark
 
 
 def pipeline_rate(batches, epochs=1):
@@ -37,14 +38,6 @@ def pipeline_rate(batches, epochs=1):
         for _, labels in batches:
             count += int(labels.shape[0])
     return count / (time.perf_counter() - start)
-
-
-def training_rate(model, images, labels, steps):
-    """Images per second over ``steps`` training steps on one in-memory batch."""
-    dataset = tf.data.Dataset.from_tensors((images, labels)).repeat(steps)
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, verbose=0, shuffle=False)
-    return steps * len(images) / (time.perf_counter() - start)
 
 
 def main():
@@ -73,13 +66,13 @@ def main():
 
         for batches in kinds.values():  # warm up: trace, fill the file cache
             pipeline_rate(batches)
-        training_rate(model, images, labels, steps=3)
+        train_step_rate(model, images, labels, steps=3)
 
         rates = {"augmented": [], "plain": [], "training": []}
         for _ in range(args.repeats):
             for kind, batches in kinds.items():
                 rates[kind].append(pipeline_rate(batches))
-            rates["training"].append(training_rate(model, images, labels, args.steps))
+            rates["training"].append(train_step_rate(model, images, labels, args.steps))
 
     median = {k: float(np.median(v)) for k, v in rates.items()}
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"

@@ -94,6 +94,8 @@ __all__ = [
     "evaluate",
     "run",
     "check",
+    "PROFILES",
+    "study_settings",
 ]
 
 #: Datasets of the course, the values of :func:`run`'s ``dataset``.
@@ -1005,6 +1007,42 @@ def run(
     record = results.read(path)
     record["path"] = str(path)
     return record
+
+
+#: What each profile means for the study notebooks (03, 04): their dataset and epochs.
+PROFILES = {
+    "smoke": {"dataset": "synthetic", "epochs": 3},
+    "full": {"dataset": "tiny-imagenet", "epochs": 30},
+}
+
+
+def study_settings(profile: str, dataset=None, epochs=None, data_dir=None, results_dir=None) -> dict:
+    """A study notebook's settings, with ``None`` replaced by the profile's choice.
+
+    Args:
+        profile: ``"smoke"`` (the synthetic stand-in, 3 epochs) or ``"full"``
+            (Tiny ImageNet, 30 epochs); see :data:`PROFILES`.
+        dataset, epochs: override the profile's.
+        data_dir, results_dir: default ``data/`` and ``results/`` at the
+            course's root (:func:`mnlib.course_folder`).
+
+    Returns:
+        ``{"dataset", "epochs", "data_dir", "results_dir", "stand_in"}``;
+        ``stand_in`` is a caption suffix that labels results on the stand-in
+        (empty for real data).
+    """
+    import mnlib
+
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be 'smoke' or 'full'; got {profile!r}.")
+    dataset = dataset or PROFILES[profile]["dataset"]
+    return {
+        "dataset": dataset,
+        "epochs": epochs or PROFILES[profile]["epochs"],
+        "data_dir": data_dir or mnlib.course_folder("data"),
+        "results_dir": results_dir or mnlib.course_folder("results"),
+        "stand_in": " (synthetic stand-in, smoke run)" if dataset == "synthetic" else "",
+    }
 
 
 def check(**parameters) -> None:

@@ -73,13 +73,8 @@ from mnlib.costs import model_cost
 from mnlib.models import mobilenet
 
 NOTEBOOK = "03_width_multiplier"
-if PROFILE not in ("smoke", "full"):
-    raise ValueError(f'PROFILE must be "smoke" or "full"; got {PROFILE!r}')
-DATASET = DATASET or {"smoke": "synthetic", "full": "tiny-imagenet"}[PROFILE]
-EPOCHS = EPOCHS or {"smoke": 3, "full": 30}[PROFILE]
-DATA_DIR = DATA_DIR or mnlib.course_folder("data")
-RESULTS_DIR = RESULTS_DIR or mnlib.course_folder("results")
-STAND_IN = " (synthetic stand-in, smoke run)" if DATASET == "synthetic" else ""
+settings = train.study_settings(PROFILE, DATASET, EPOCHS, DATA_DIR, RESULTS_DIR)
+DATASET, EPOCHS, DATA_DIR, RESULTS_DIR, STAND_IN = settings.values()
 
 # %% [markdown]
 # ## 3.1 The plan
@@ -101,7 +96,7 @@ if AUGMENTATION_ABLATION and WIDTH_MULTIPLIERS:
     plan.append(dict(model_args={"alpha": max(WIDTH_MULTIPLIERS)}, augment=False))
 for run in plan:
     train.check(**common, **run)
-pd.DataFrame([{**run["model_args"], "augment": run.get("augment", True)} for run in plan])
+pd.DataFrame([{"shallow": False, **run["model_args"], "augment": run.get("augment", True)} for run in plan])
 
 # %% [markdown]
 # ## 3.2 Training

@@ -69,13 +69,8 @@ from mnlib.costs import model_cost
 from mnlib.models import mobilenet
 
 NOTEBOOK = "04_resolution_multiplier"
-if PROFILE not in ("smoke", "full"):
-    raise ValueError(f'PROFILE must be "smoke" or "full"; got {PROFILE!r}')
-DATASET = DATASET or {"smoke": "synthetic", "full": "tiny-imagenet"}[PROFILE]
-EPOCHS = EPOCHS or {"smoke": 3, "full": 30}[PROFILE]
-DATA_DIR = DATA_DIR or mnlib.course_folder("data")
-RESULTS_DIR = RESULTS_DIR or mnlib.course_folder("results")
-STAND_IN = " (synthetic stand-in, smoke run)" if DATASET == "synthetic" else ""
+settings = train.study_settings(PROFILE, DATASET, EPOCHS, DATA_DIR, RESULTS_DIR)
+DATASET, EPOCHS, DATA_DIR, RESULTS_DIR, STAND_IN = settings.values()
 
 # %% [markdown]
 # ## 4.1 The report's sizes and the paper's

@@ -339,3 +339,13 @@ def test_check_validates_a_grid_without_training(tmp_path, changes, words):
     with pytest.raises(TypeError, match="widths"):
         train.check(**run_options(tmp_path / "results"), widths=[1.0])
     assert not (tmp_path / "results").exists()
+
+
+def test_study_settings_fill_in_the_profile():
+    smoke = train.study_settings("smoke")
+    assert (smoke["dataset"], smoke["epochs"]) == ("synthetic", 3)
+    assert "synthetic stand-in" in smoke["stand_in"]
+    full = train.study_settings("full", epochs=7, results_dir="/tmp/r")
+    assert (full["dataset"], full["epochs"], full["results_dir"], full["stand_in"]) == ("tiny-imagenet", 7, "/tmp/r", "")
+    with pytest.raises(ValueError, match="smoke"):
+        train.study_settings("quick")
