@@ -76,24 +76,9 @@ FIELDS = (
     "created",
 )
 
-#: Fields a record must have to be written.
-REQUIRED = (
-    "notebook",
-    "dataset",
-    "classes",
-    "resolution",
-    "model",
-    "model_args",
-    "params",
-    "mult_adds",
-    "epochs",
-    "seconds",
-    "top1",
-    "top5",
-    "history",
-    "profile",
-    "environment",
-)
+#: Fields a record must have to be written: all but those :func:`write`
+#: fills in (``id``, ``created``, ``seed`` 0) and the optional descriptions.
+REQUIRED = tuple(f for f in FIELDS if f not in ("id", "created", "seed", "batch_size", "training"))
 
 #: The fields that identify an experiment: two runs that agree on all of them
 #: write the same file, so rerunning a configuration replaces its record.
