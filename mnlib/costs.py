@@ -113,8 +113,13 @@ _CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
 
 
-def _layer_row(layer, prefix=""):
-    """Kind, Mult-Adds and parameters of one (non-nested) Keras layer."""
+def _layer_row(layer, prefix="", classifier=False):
+    """Kind, Mult-Adds and parameters of one (non-nested) Keras layer.
+
+    ``classifier`` says that the layer's input comes from a global pooling
+    layer (see :func:`_classifier_inputs`): a 1x1 convolution there is the
+    fully connected layer of the paper's Table 1, not a pointwise one.
+    """
     params = layer.count_params() if layer.built else 0
     kernel_params = 0
     if getattr(layer, "kernel", None) is not None:
@@ -143,10 +148,10 @@ def _layer_row(layer, prefix=""):
             mult_adds = kernel * (cin // layer.groups) * out[-1] * _spatial(out)
         if kernel > 1:
             kind = "conv"
-        elif _spatial(layer.input.shape) == 1:
-            kind = "fully connected"  # a 1x1 convolution on a pooled 1x1 map
+        elif classifier:
+            kind = "fully connected"  # a 1x1 convolution on the globally pooled map
         else:
-            kind = "conv 1x1"
+            kind = "conv 1x1"  # even on a 1x1 map (MobileNet's last blocks below 64 px)
     elif isinstance(layer, keras.layers.Dense):
         in_shape = layer.input.shape
         kind = "fully connected"
@@ -173,16 +178,68 @@ def _layer_row(layer, prefix=""):
     }
 
 
+_GLOBAL_POOLING = (
+    keras.layers.GlobalAveragePooling1D,
+    keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalAveragePooling3D,
+    keras.layers.GlobalMaxPooling1D,
+    keras.layers.GlobalMaxPooling2D,
+    keras.layers.GlobalMaxPooling3D,
+)
+#: Layers that leave a pooled vector a pooled vector: a 1x1 convolution after
+#: them is still the classifier.
+_PASS_THROUGH = (keras.layers.Dropout, keras.layers.Reshape, keras.layers.Flatten)
+
+
+def _output_or_none(layer):
+    try:
+        return layer.output
+    except (AttributeError, ValueError):  # not called yet, or called more than once
+        return None
+
+
+def _classifier_inputs(model) -> set:
+    """Ids of the tensors of ``model`` that carry a globally pooled feature vector.
+
+    A tensor does if a global pooling layer produced it, or a Dropout,
+    Reshape or Flatten layer whose input does. Sizes do not matter: at 36 px
+    MobileNet's last pointwise convolutions also see a 1x1 map, yet they are
+    pointwise layers, and only the one after the pooling is the classifier.
+    """
+    pooled = set()
+    for layer in model.layers:  # in topological order: inputs come first
+        output = _output_or_none(layer)
+        if output is None:
+            continue
+        if isinstance(layer, _GLOBAL_POOLING):
+            pooled.add(id(output))
+        elif isinstance(layer, _PASS_THROUGH) and id(getattr(layer, "input", None)) in pooled:
+            pooled.add(id(output))
+    return pooled
+
+
 def _rows(model, prefix=""):
+    pooled = _classifier_inputs(model)
     for layer in model.layers:
         if isinstance(layer, keras.Model):  # a model used as a layer: count inside it
             yield from _rows(layer, prefix=f"{prefix}{layer.name}/")
         else:
-            yield _layer_row(layer, prefix)
+            classifier = _output_or_none(layer) is not None and id(layer.input) in pooled
+            yield _layer_row(layer, prefix, classifier)
 
 
 def model_cost(model: keras.Model) -> pd.DataFrame:
-    """Count a built Keras model layer by layer.
+    """Count a built Keras model layer by layer (introduced in chapter 1, *What a convolution costs*).
+
+    Convolutions (standard, depthwise, separable, transposed, with or
+    without bias) and dense layers carry Mult-Adds; batch normalisation
+    (with or without its scale), pooling, concatenation, reshaping,
+    resizing, dropout and activations carry none, as in the paper. This
+    covers MobileNet and ``keras.applications.VGG16`` and ``InceptionV3``.
+    A 1x1 convolution is ``"fully connected"`` only when it is the
+    classifier, i.e. its input comes from a global pooling layer (through
+    Dropout, Reshape or Flatten only); otherwise it is ``"conv 1x1"``, even
+    on a 1x1 feature map.
 
     Args:
         model: a built model with a fixed input size (nested models are

@@ -90,3 +90,87 @@ def test_counter_handles_dense_nested_models_and_refuses_unknown_layers():
     unknown = keras.Sequential([keras.Input((4,)), keras.layers.Embedding(10, 3)])
     with pytest.raises(NotImplementedError, match="Embedding"):
         costs.model_cost(unknown)
+
+
+@pytest.mark.parametrize("size", [36, 44, 52])
+def test_only_the_classifier_is_fully_connected_on_small_inputs(size):
+    model = mobilenet(input_shape=(size, size, 3), classes=10)
+    cost = costs.model_cost(model).set_index("layer")
+    assert model.get_layer("conv_pw_13").input.shape[1:3] == (1, 1)  # the case that used to be mislabelled
+    assert cost.index[cost["kind"] == "fully connected"].tolist() == ["conv_preds"]
+    pointwise = cost.loc[[f"conv_pw_{i}" for i in range(1, 14)], "kind"]
+    assert set(pointwise) == {"conv 1x1"}
+
+
+def test_a_1x1_convolution_after_pooling_and_flatten_is_the_classifier():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 1, name="pointwise")(inputs)
+    x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
+    x = keras.layers.Dropout(0.5)(x)
+    x = keras.layers.Reshape((1, 1, 4))(x)
+    x = keras.layers.Conv2D(6, 1, name="classifier")(x)
+    x = keras.layers.Conv2D(5, 1, name="after_classifier")(x)  # a 1x1 map, but not from the pooling
+    kinds = costs.model_cost(keras.Model(inputs, x)).set_index("layer")["kind"]
+    assert kinds[["pointwise", "classifier", "after_classifier"]].tolist() == [
+        "conv 1x1",
+        "fully connected",
+        "conv 1x1",
+    ]
+
+
+def test_vgg16_table_8():
+    model = keras.applications.VGG16(weights=None)
+    cost = costs.model_cost(model)
+    assert cost["params"].sum() == model.count_params() == 138_357_544
+    mult_adds = cost["mult_adds"].sum() / 1e6
+    assert round(mult_adds) == 15_470
+    # Table 8 gives 15,300 M: the 13 convolutions alone are 15,347 M, and the
+    # three fully connected layers add 124 M more. The paper's figure is
+    # rounded (and seems to leave the classifier out); ours is within 2 % of it.
+    assert abs(mult_adds - 15_300) / 15_300 < 0.02
+    by_kind = cost.groupby("kind")["mult_adds"].sum() / 1e6
+    assert round(by_kind["conv"]) == 15_347
+    assert round(by_kind["fully connected"]) == 124
+    assert round(cost["kernel_params"].sum() / 1e6) == 138
+
+
+def test_vgg16_without_top_has_the_same_parameters_at_any_size():
+    for size in (32, 64):
+        model = keras.applications.VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
+        assert costs.model_cost(model)["params"].sum() == 14_714_688
+
+
+def test_inception_v3_parameters_and_mult_adds():
+    model = keras.applications.InceptionV3(weights=None)
+    cost = costs.model_cost(model)
+    assert cost["params"].sum() == model.count_params() == 23_851_784
+    # Table 10 lists 5,000 M for Inception V3, the round figure its authors
+    # give ("5 billion multiply-adds"); counting the Keras model gives 5,713 M.
+    assert round(cost["mult_adds"].sum() / 1e6) == 5_713
+    body = keras.applications.InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3))
+    assert costs.model_cost(body)["params"].sum() == 21_802_784
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: keras.applications.VGG16(weights=None, input_shape=(32, 32, 3), classes=10),
+        lambda: keras.applications.InceptionV3(weights=None, input_shape=(75, 75, 3), classes=10),
+    ],
+    ids=["vgg16", "inception_v3"],
+)
+def test_counter_agrees_with_tensorflow_profiler_on_the_baselines(build):
+    model = build()
+    by_type = costs.model_cost(model).groupby("type")["mult_adds"].sum()
+    flops = costs.profiler_flops(model, op_types=("Conv2D", "MatMul"))
+    assert flops["Conv2D"] == 2 * by_type["Conv2D"]
+    assert flops["MatMul"] == 2 * by_type["Dense"]
+
+
+def test_counter_ignores_resizing():
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Resizing(32, 32)(inputs)
+    x = keras.layers.Conv2D(2, 3, padding="same", use_bias=False)(x)
+    cost = costs.model_cost(keras.Model(inputs, x))
+    assert cost["mult_adds"].sum() == 3 * 3 * 3 * 2 * 32 * 32
+    assert cost.loc[cost["type"] == "Resizing", "kind"].tolist() == ["other"]
