@@ -46,12 +46,19 @@ def toc_notebooks() -> list[Path]:
 
 
 def strip_run_metadata(path: Path) -> None:
-    """Remove papermill's per-run metadata (timings, status) from a notebook."""
+    """Remove papermill's per-run metadata (timings, status) from a notebook.
+
+    Papermill also gives every cell an empty ``tags`` list. Those are removed
+    too: jupytext would otherwise let an empty list in the notebook override
+    the tags written in its ``.py`` twin at the next ``--sync``.
+    """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
     nbformat.write(nb, path)
 
 
