@@ -14,28 +14,30 @@
 # ---
 
 # %% [markdown]
-# # The datasets
+# # 0. The datasets
 #
-# The report runs its experiments on two datasets: Tiny ImageNet, small
-# pictures of 200 everyday classes, and Stanford Dogs, larger photos of 120
-# dog breeds. This page says what each one is, how to get it, how the course
-# reads it, and what goes wrong on the way from files to a model. It ends
-# with a caveat about Stanford Dogs and with what the report gets wrong about
-# both datasets.
+# Before any network, the data. The course report that this book reproduces
+# runs its experiments on two datasets: Tiny ImageNet, small pictures of 200
+# everyday classes, and Stanford Dogs, larger photos of 120 dog breeds. This
+# first chapter says what each one is, how to get it, how the course reads
+# it, and what goes wrong on the way from files to a model. It ends with a
+# caveat about Stanford Dogs and with what the report gets wrong about both
+# datasets. Nothing here needs MobileNet yet: chapter 1 starts on the
+# network itself, and chapters 3 and 4 train it on these datasets.
 #
 # Two problems in the report shape the code. Its authors ran out of RAM because
 # they loaded every image at once, and they lost accuracy when they changed
 # how images were scaled. The course therefore streams images from their
 # files, a batch at a time, and gives each model the scaling it was built for.
 # Everything below comes from one module, `mnlib.data`, which the training
-# lessons also use.
+# chapters also use.
 #
 # In the default `"smoke"` profile this page runs offline in about a minute
 # on stand-in data (described below). With `PROFILE = "full"` it downloads
 # and reads the real archives: about 1 GB for both datasets, so run it on
 # Colab.
 
-# %%
+# %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
 
@@ -70,6 +72,8 @@ import tensorflow as tf
 
 from mnlib import data
 
+# %config InlineBackend.figure_formats = ["jpeg"]  # this chapter's figures are photos: JPEG keeps the page light
+
 if PROFILE not in ("smoke", "full"):
     raise ValueError(f'PROFILE must be "smoke" or "full"; got {PROFILE!r}')
 if DATASET not in ("both", *data.NAMES):
@@ -78,7 +82,7 @@ SHOWN = list(data.NAMES) if DATASET == "both" else [DATASET]
 DATA_DIR = DATA_DIR or mnlib.course_folder("data")
 
 # %% [markdown]
-# ## What the two datasets are
+# ## 0.1 What the two datasets are
 #
 # | | Tiny ImageNet | Stanford Dogs |
 # |---|---|---|
@@ -93,7 +97,7 @@ DATA_DIR = DATA_DIR or mnlib.course_folder("data")
 # Jayadevaprakash, Yao and Fei-Fei, *Novel dataset for fine-grained image
 # categorization*, CVPR workshop on fine-grained visual categorization, 2011).
 # Both datasets were made from ImageNet pictures, which matters at the end of
-# this page. The report trains on 10 or all 200 Tiny ImageNet classes at
+# this chapter. The report trains on 10 or all 200 Tiny ImageNet classes at
 # 64 px, and on Stanford Dogs at 64 and 128 px.
 #
 # The archives, where they are published and the checksums that the download
@@ -108,7 +112,7 @@ pd.DataFrame(
 )
 
 # %% [markdown]
-# ## Getting them
+# ## 0.2 Getting them
 #
 # One call gives the root folder of a dataset for the chosen profile:
 # `data.prepare(name, DATA_DIR, profile=PROFILE)`. With `"full"` it calls
@@ -145,7 +149,7 @@ except FileNotFoundError as err:
     print(err)
 
 # %% [markdown]
-# ## The stand-ins
+# ## 0.3 The stand-ins
 #
 # CI runs without network access, so the smoke profile cannot use the real
 # images. Instead, `data.synthetic` writes small datasets in exactly the
@@ -160,13 +164,13 @@ except FileNotFoundError as err:
 # honeycombs…) on a blob of random colour. A small CNN learns the classes
 # quickly, and, as with real photos, the task gets harder at lower resolution:
 # the finest textures blur away first when an image is shrunk. That gives the
-# resolution lessons a real effect to measure. No texture is the mirror image
+# resolution study (chapter 4) a real effect to measure. No texture is the mirror image
 # of another, so flipping an image for augmentation never changes its class.
 # Stand-in class names say what they are: their wnids (`n90000000`…) lie outside
 # WordNet's range, and the dog "breeds" are named after their textures. They
 # are generated from a seed when needed and never committed.
 #
-# ## Tiny ImageNet and Stanford Dogs, as loaded
+# ## 0.4 Tiny ImageNet and Stanford Dogs, as loaded
 #
 # Each loader returns an unbatched `tf.data.Dataset` of `(uint8 image, int32
 # label)` and the class names: `names[label]` is the wnid or breed folder, and
@@ -191,18 +195,19 @@ print("synthetic stand-ins" if PROFILE == "smoke" else "official archives")
 pd.DataFrame(rows, columns=["dataset", "split", "images", "classes", "width px", "height px"])
 
 # %% [markdown]
-# The first few images of each class, with the class's readable name:
+# The first few images of the first classes, with each class's readable
+# name:
 
 # %%
 for name in roots:
     ds, names = loaded[name, "train"]
     stand_in = " (synthetic stand-in)" if data.is_synthetic(roots[name]) else ""
-    data.example_grid(ds, names, per_class=6, max_classes=10,
-                      title=f"{name}{stand_in}: first training images of {min(10, len(names))} classes")
+    data.example_grid(ds, names, per_class=4, max_classes=5,
+                      title=f"{name}{stand_in}:\nfirst training images of {min(5, len(names))} classes")
     plt.show()
 
 # %% [markdown]
-# ## Not every file is a plain RGB JPEG
+# ## 0.5 Not every file is a plain RGB JPEG
 #
 # The real archives contain a few files that an image loader might not
 # expect. Tiny ImageNet has grayscale JPEGs (one channel) among its colour ones.
@@ -241,7 +246,7 @@ with tempfile.TemporaryDirectory() as tmp:
     print(f"{len(ds)} images kept")
 
 # %% [markdown]
-# ## From files to model input
+# ## 0.6 From files to model input
 #
 # `data.pipeline(dataset, resolution=..., family=...)` turns a loader's
 # dataset into batches for a model:
@@ -249,8 +254,9 @@ with tempfile.TemporaryDirectory() as tmp:
 # 1. **shuffle** the file names (all of them, so each epoch is fully shuffled),
 #    with a new order every epoch;
 # 2. **read and decode** the files, several in parallel;
-# 3. **resize** to the model's resolution, $\rho \times 224$ in the paper's
-#    terms, averaging away detail finer than the new pixels (anti-aliasing).
+# 3. **resize** to the model's resolution ($\rho \times 224$ in the paper's
+#    terms, with the resolution multiplier $\rho$ that chapter 1 explains),
+#    averaging away detail finer than the new pixels (anti-aliasing).
 #    InceptionV3 is given at least 75 px, the smallest input Keras accepts for
 #    it;
 # 4. **preprocess** as the model family expects: MobileNet and InceptionV3
@@ -283,20 +289,20 @@ pd.DataFrame(rows, columns=["family", "images", "dtype", "min", "max", "labels d
 # a crop keeping 80 to 100 % of each side, a left-right flip half of the time,
 # and small changes of brightness (±10 %), contrast and saturation (×0.8 to
 # 1.2). The report credits augmentation with raising its 10-class test
-# accuracy from about 50 % to about 90 %. Eight draws for one image:
+# accuracy from about 50 % to about 90 %. Six draws for one image:
 
 # %%
 image, label = next(iter(train))
-one = tf.data.Dataset.from_tensors((image, label)).repeat(8)
-views, _ = next(iter(data.pipeline(one, resolution=64, augment=True, shuffle=False, batch_size=8, seed=1)))
-fig, axes = plt.subplots(1, 9, figsize=(13, 1.9))
+one = tf.data.Dataset.from_tensors((image, label)).repeat(6)
+views, _ = next(iter(data.pipeline(one, resolution=64, augment=True, shuffle=False, batch_size=6, seed=1)))
+fig, axes = plt.subplots(1, 7, figsize=(8, 1.9))
 for ax, picture, title in zip(axes, [image.numpy() / 255, *((views.numpy() + 1) / 2)],
-                              ["stored", *[f"draw {k}" for k in range(1, 9)]]):
+                              ["stored", *[f"draw {k}" for k in range(1, 7)]]):
     ax.imshow(picture)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
     ax.axis("off")
 stand_in = " (synthetic stand-in)" if data.is_synthetic(roots[MAIN]) else ""
-fig.suptitle(f"{names.readable[int(label)]}{stand_in}: random crop, flip and colour change", y=1.05)
+fig.suptitle(f"{names.readable[int(label)]}{stand_in}:\nrandom crop, flip and colour change", y=1.12)
 plt.show()
 
 # %% [markdown]
@@ -316,9 +322,10 @@ print("same seed, same first batch:   ", all(np.array_equal(u, v) for u, v in zi
 print("another seed, same first batch:", all(np.array_equal(u, v) for u, v in zip(a, c)))
 
 # %% [markdown]
-# ## What resolution does
+# ## 0.7 What resolution does
 #
-# The paper's resolution multiplier $\rho$ shrinks the input image; the report
+# The paper's resolution multiplier $\rho$ shrinks the input image (chapter 1
+# counts what that saves, chapter 4 what it costs in accuracy); the report
 # tries 64, 52, 44 and 36 px (its Table 4), ρ = 1, 0.8125, 0.6875 and 0.5625
 # of its 64-px images. Shrinking keeps the overall
 # shape and colour of an image, but the finest detail is averaged away. One
@@ -326,12 +333,12 @@ print("another seed, same first batch:", all(np.array_equal(u, v) for u, v in zi
 
 # %%
 sizes = [64, 52, 44, 36]
-fig, axes = plt.subplots(1, len(sizes), figsize=(2.4 * len(sizes), 2.6))
+fig, axes = plt.subplots(1, len(sizes), figsize=(7, 2.4))
 for ax, size in zip(axes, sizes):
     ax.imshow(data.resize(image, size).numpy().astype("uint8"))
-    ax.set_title(f"{size} px (ρ = {size / 64:g})", fontsize=9)
+    ax.set_title(f"{size} px (ρ = {size / 64:g})", fontsize=10)
     ax.axis("off")
-fig.suptitle(f"{names.readable[int(label)]}{stand_in}: finer detail disappears as ρ falls", y=1.04)
+fig.suptitle(f"{names.readable[int(label)]}{stand_in}:\nfiner detail disappears as ρ falls", y=1.1)
 plt.show()
 
 # %% [markdown]
@@ -339,7 +346,7 @@ plt.show()
 # `data.probe_accuracy`) is trained briefly on the training split at each
 # resolution and scored on the evaluation split. This probe only shows that
 # the signal is learnable and how it fades; MobileNet's own resolution study
-# comes in its own lesson.
+# is chapter 4.
 
 # %%
 probe_train, probe_names = data.load(MAIN, roots[MAIN], "train",
@@ -357,7 +364,7 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
       f"accuracy falls by {100 * (best - worst):.0f} percentage points.")
 
 # %% [markdown]
-# ## A caveat: Stanford Dogs is part of ImageNet
+# ## 0.8 A caveat: Stanford Dogs is part of ImageNet
 #
 # Stanford Dogs was built from ImageNet's pictures and labels, and its 120
 # breeds are ImageNet classes. Keras' pretrained MobileNet, VGG16 and
@@ -374,7 +381,7 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 # (Table 10) comes from a model trained on a large, noisy set of web dog
 # images and then fine-tuned, a different setting again.
 #
-# ## What the report gets wrong about the data
+# ## 0.9 What the report gets wrong about the data
 #
 # - **Stanford Dogs has 120 classes, not 200.** The report's Stanford Dogs
 #   results table lists 200 classes for all three models, yet its text gives
@@ -400,5 +407,19 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 #   without the class list. The course's `classes=10` is a documented choice:
 #   the first 10 wnids in sorted order.
 #
-# Next, the lessons train on these datasets: the smoke profile on the
-# stand-ins, the full profile on the archives, with the same code.
+# ## Summary
+#
+# * Tiny ImageNet (200 classes, 64 px) and Stanford Dogs (120 breeds, larger
+#   photos) both come from ImageNet; `mnlib.data` downloads them, checks them,
+#   and streams them from their files a batch at a time.
+# * The smoke profile uses synthetic stand-ins in exactly the official
+#   layouts, so the same code runs offline and in CI.
+# * Each model family gets its own preprocessing, and a fixed seed fixes the
+#   order and the augmentation of every batch.
+# * Shrinking the input removes the finest detail first, the effect that the
+#   resolution multiplier trades against cost.
+#
+# Chapter 1 leaves the data aside and counts what a convolution costs;
+# chapter 2 builds MobileNet; chapters 3 and 4 train it on these datasets,
+# the smoke profile on the stand-ins and the full profile on the archives,
+# with the same code.
