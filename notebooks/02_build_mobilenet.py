@@ -24,7 +24,7 @@
 # builds; and looks at what the width multiplier α, the resolution multiplier ρ
 # and the report's 64-pixel images do to it.
 
-# %%
+# %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
 
@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 import keras
+from IPython.display import display
 from mnlib import costs, models
 from mnlib.models import mobilenet
 
@@ -83,15 +84,19 @@ pd.DataFrame(models.TABLE_1, columns=["pointwise filters N", "depthwise stride"]
 # ## 2.2 One function per row
 #
 # The first row is a standard convolution with 32α filters and stride 2, then
-# batch normalisation and ReLU6 (a ReLU capped at 6, which keeps activations in
-# a range that low-precision arithmetic on phones represents well):
+# batch normalisation and a ReLU. The paper says only "batchnorm and ReLU"
+# (Table 1 and its Figure 3). Its published TensorFlow code, and Keras' version
+# after it, use ReLU6, a ReLU capped at 6; we follow the code, so that Keras'
+# weights fit. The reason for the cap is given in the MobileNetV2 paper
+# (Sandler et al. 2018, arXiv:1801.04381): ReLU6 is robust when used with
+# low-precision computation, since its outputs stay in a small, known range.
 
 # %%
 print(inspect.getsource(models.standard_conv_block))
 
 # %% [markdown]
 # Each separable block is the pair "Conv dw" and "Conv 1×1" of the table, each
-# followed by batch normalisation and ReLU6. Two details make it the same as
+# followed by batch normalisation and the ReLU (ReLU6 here). Two details make it the same as
 # Keras' version, weight for weight: no biases (batch normalisation adds its own
 # offset), and stride-2 blocks pad one row and one column at the bottom right
 # and then convolve without padding.
@@ -197,28 +202,43 @@ pd.DataFrame(rows)
 # ## 2.6 At 64 pixels
 #
 # The report trained on Tiny ImageNet's $64 \times 64$ images. The network is the
-# same, but every feature map is $64 / 224$ of the size it was designed for:
-# the last map is $2 \times 2$ instead of $7 \times 7$, and the four blocks that
-# follow the last stride-2 stage see a handful of pixels each. The figure
-# follows the side of the feature map through the network for both inputs:
+# same, but every feature map is $64 / 224$ of the size it was designed for.
+# The side of each layer's output map, for both inputs, next to the layer's
+# stride:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def map_sizes(size):
     model = mobilenet(input_shape=(size, size, 3), include_top=False)
     return [model.get_layer("conv1").output.shape[1]] + [
-        model.get_layer(f"conv_pw_{i}").output.shape[1] for i in range(1, 14)
+        model.get_layer(f"conv_pw_{i}").output.shape[1] for i in range(1, len(models.TABLE_1) + 1)
     ]
 
 
+sides = pd.DataFrame(
+    {"stride": [2] + [stride for _, stride in models.TABLE_1],
+     **{f"{size} px input": map_sizes(size) for size in (224, SMALL_RESOLUTION)}},
+    index=pd.Index(["conv1"] + [str(i) for i in range(1, len(models.TABLE_1) + 1)], name="layer"),
+).T
+sides
+
+# %% [markdown]
+# At 64 px the last map is $2 \times 2$ instead of $7 \times 7$. The five
+# 512-channel blocks 7 to 11 (the ones the shallow network drops) work on
+# $4 \times 4$ maps instead of $14 \times 14$, and block 13, the only block
+# after the last stride-2 block (block 12), works on a $2 \times 2$ map: more
+# than half of each of its $3 \times 3$ depthwise windows falls on the zero
+# padding around the map. The same sides, drawn:
+
+# %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for size in (224, SMALL_RESOLUTION):
-    sizes = map_sizes(size)
+    sizes = sides.loc[f"{size} px input"].tolist()
     ax.step(range(len(sizes)), sizes, where="mid", marker="o", label=f"{size} px input")
     ax.annotate(f"{sizes[-1]}×{sizes[-1]}", (len(sizes) - 1, sizes[-1]), xytext=(6, 4), textcoords="offset points")
 ax.set(yscale="log", xticks=range(14), xticklabels=["conv1"] + [str(i) for i in range(1, 14)],
        xlabel="layer (first convolution, then separable block)", ylabel="feature-map side (px, log scale)",
-       title=f"At {SMALL_RESOLUTION} px the last blocks see a {map_sizes(SMALL_RESOLUTION)[-1]}×"
-             f"{map_sizes(SMALL_RESOLUTION)[-1]} map")
+       title=f"At {SMALL_RESOLUTION} px the last blocks see a {sizes[-1]}×{sizes[-1]} map")
 ax.legend()
 plt.show()
 
