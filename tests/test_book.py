@@ -1,24 +1,141 @@
-"""The book builds offline from the committed notebooks, with warnings as errors."""
+"""The book builds offline from the committed notebooks, with warnings as errors,
+and every page of its table of contents renders in a browser as a reader sees it.
 
+The browser test drives Chromium headless through Playwright. Without Chromium it
+is skipped, unless the environment variable CI is set: then it fails.
+"""
+
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 
+# Flags that keep a headless Chromium quiet and offline.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
-def test_book_builds_without_warnings(tmp_path):
+
+def toc_files() -> list[str]:
+    """Every page of _toc.yml (root first), as paths without suffix, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("chapters", []) + entry.get("sections", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return files
+
+
+def page_title(file: str) -> str:
+    """The first level-1 heading of a page's source (.md or .ipynb)."""
+    if (ROOT / f"{file}.ipynb").exists():
+        lines = [line for cell in nbformat.read(ROOT / f"{file}.ipynb", as_version=4).cells
+                 if cell.cell_type == "markdown" for line in cell.source.splitlines()]
+    else:
+        lines = (ROOT / f"{file}.md").read_text().splitlines()
+    return next(line[2:].strip() for line in lines if line.startswith("# "))
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory) -> Path:
+    """The book built once, from the committed sources, into a temporary folder."""
+    out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--path-output", str(tmp_path),
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--path-output", str(out),
          "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
-    html = tmp_path / "_build" / "html"
-    for page in ("book/intro.html", "notebooks/01_convolution_cost.html", "notebooks/02_build_mobilenet.html"):
-        assert (html / page).exists(), page
+    return out / "_build" / "html"
+
+
+def test_book_builds_without_warnings(html):
+    for file in toc_files():
+        assert (html / f"{file}.html").exists(), file
     page = (html / "notebooks/01_convolution_cost.html").read_text()
     assert "colab.research.google.com" in page  # the launch button
     assert "<img" in page  # figures rendered from the committed outputs
+
+
+def test_colab_set_up_cells_are_not_shown(html):
+    """A first code cell tagged remove-cell is in the notebook but not on its page."""
+    for file in toc_files():
+        if not (ROOT / f"{file}.ipynb").exists():
+            continue
+        first = next(c for c in nbformat.read(ROOT / f"{file}.ipynb", as_version=4).cells if c.cell_type == "code")
+        if "remove-cell" in first.metadata.get("tags", []):
+            assert '"google.colab" in sys.modules' not in (html / f"{file}.html").read_text(), file
+
+
+def _chromium() -> str:
+    """Chromium's executable; skip (fail where CI is set) when there is none."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    message = "Chromium is not installed (on Debian: apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must install it to check the rendered pages.")
+    pytest.skip(f"{message}: the rendered pages are not checked.")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the Python package playwright is missing: pip install -r requirements.txt")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+# Whatever shows that a cell failed: an error output, or a traceback printed anyway.
+_FAILURES = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll(
+            ".output.traceback, .output.error, .cell_output [class*='Color-Red'], .cell_output [class*='ansi-red']")) {
+        found.push(el.className + ": " + el.textContent.slice(0, 200));
+    }
+    const text = document.body.innerText;
+    for (const sign of ["Traceback (most recent call last)", "\\u001b[", "[0;31m"]) {
+        if (text.includes(sign)) found.push("page text contains " + JSON.stringify(sign));
+    }
+    return found;
+}"""
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_page_renders_with_its_title_and_figures_and_no_traceback(html, browser, file):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto((html / f"{file}.html").as_uri(), wait_until="load")
+        title = page_title(file)
+        headings = page.locator("main h1").all_inner_texts()
+        assert any(title in heading for heading in headings), f"{file}: title {title!r} not among {headings}"
+        page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30_000)
+        broken = page.evaluate(
+            "Array.from(document.images).filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
+        )
+        assert not broken, f"{file}: figures that do not load: {broken}"
+        failures = page.evaluate(_FAILURES)
+        assert not failures, f"{file}: the page shows a failure: {failures}"
+    finally:
+        page.close()

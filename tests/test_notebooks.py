@@ -2,6 +2,7 @@
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import jupytext
@@ -12,6 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MAX_BYTES = 1_000_000  # a committed notebook, outputs included
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
 
 
@@ -65,3 +67,29 @@ def test_first_code_cell_sets_up_colab_only(path):
     assert 'if "google.colab" in sys.modules:' in first
     assert f"mnlib @ git+{REPOSITORY}" in first, f"{path.name}: the install URL differs from _config.yml"
     assert not _code_cells(nbformat.read(path, as_version=4))[0].outputs
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_cell_is_hidden_in_the_book(path):
+    first = _code_cells(nbformat.read(path, as_version=4))[0]
+    assert "remove-cell" in first.metadata.get("tags", []), (
+        f"{path.name}: tag the first code cell (the Colab set-up) 'remove-cell' so the book does not show it"
+    )
+
+
+def _committed_notebooks():
+    """Every .ipynb that git tracks (the notebooks folder when git cannot tell)."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return NOTEBOOKS
+    return sorted(ROOT / name for name in listed.stdout.splitlines() if (ROOT / name).exists()) or NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", _committed_notebooks(), ids=lambda p: p.stem)
+def test_committed_notebook_is_light(path):
+    size = path.stat().st_size
+    assert size < MAX_BYTES, (
+        f"{path.relative_to(ROOT)} is {size / 1e6:.1f} MB (limit {MAX_BYTES / 1e6:g} MB): make its figures "
+        "smaller (figsize at most 8-10 inches wide, fewer panels; photos as JPEG thumbnails)"
+    )
