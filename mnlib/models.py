@@ -10,12 +10,21 @@ Layer for layer, :func:`mobilenet` builds the same network as
 ``keras.applications.MobileNet`` with the same arguments (same layers, same
 order, same weight shapes), so weights move between the two with
 ``model.set_weights(other.get_weights())`` and Keras' published ImageNet weights
-load into it (``weights="imagenet"``).
+load into it (``weights="imagenet"``), from Keras' cache
+(:func:`fetch_imagenet_weights`, :func:`imagenet_weights_folder`).
+
+The report's comparison networks, VGG16 and InceptionV3, are built by
+``mnlib.baselines.baseline``, which is also importable from here (with
+``BASELINES``, ``FAMILY`` and ``unfreeze``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
+import urllib.parse
+import urllib.request
 from numbers import Real
 
 import keras
@@ -32,8 +41,10 @@ __all__ = [
     "classifier_head",
     "mobilenet",
     "imagenet_weights_file",
+    "imagenet_weights_folder",
+    "fetch_imagenet_weights",
     "architecture_table",
-]
+]  # also importable from here: BASELINES, FAMILY, baseline, unfreeze (mnlib.baselines; see the end)
 
 #: The 13 depthwise separable blocks of the paper's Table 1, as
 #: ``(pointwise filters N at alpha = 1, stride of the depthwise convolution)``.
@@ -207,20 +218,93 @@ def imagenet_weights_file(alpha: float, size: int, include_top: bool = True) -> 
     return f"mobilenet_{alpha_text}_{size}_tf{suffix}.h5"
 
 
-def _fetch_imagenet_weights(file_name: str) -> str:
-    """Return the local path of a Keras weights file, downloading it to Keras' cache."""
-    from keras.src.backend.config import keras_home
+def imagenet_weights_folder() -> str:
+    """The folder where Keras keeps downloaded weights: ``$KERAS_HOME/models``, else ``~/.keras/models``.
 
-    origin = WEIGHTS_URL + file_name
+    This is the rule ``keras.utils.get_file`` documents for its cache (Keras
+    has no public function that returns it); ``KERAS_HOME`` is read when this
+    is called. A weights file put there by hand is used without any network
+    access. Introduced in chapter 2, *Building MobileNet from its table*.
+    """
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "models")
+
+
+def _probe(url: str, timeout: float) -> None:
+    """Raise OSError within ``timeout`` seconds if ``url``'s host cannot be reached.
+
+    Behind a proxy (``http_proxy``/``https_proxy``) the download goes through
+    the proxy instead, and its failure is reported when it happens.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.scheme in urllib.request.getproxies():
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    with socket.create_connection((parts.hostname, port), timeout=timeout):
+        pass
+
+
+def _md5(path: str) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_imagenet_weights(
+    file_name: str, origin: str | None = None, md5: str | None = None, timeout: float = 5.0
+) -> str:
+    """The local path of one of Keras' published weights files, downloaded once into Keras' cache.
+
+    Args:
+        file_name: the file's name as Keras publishes it, e.g.
+            ``mobilenet_1_0_224_tf_no_top.h5`` (:func:`imagenet_weights_file`).
+        origin: its URL; default :data:`WEIGHTS_URL` + ``file_name`` (MobileNet's).
+        md5: the file's published MD5 checksum, checked on the cached file
+            and after a download; None (MobileNet's files have none) skips it.
+        timeout: seconds to wait for the server before giving up (default 5).
+
+    Returns:
+        The path of the file in :func:`imagenet_weights_folder`. A file
+        already there is used without any network access.
+
+    Raises:
+        ConnectionError: (an OSError) when the file is not cached and the
+            server cannot be reached; it fails within ``timeout`` seconds and
+            says where to put the file by hand.
+        ValueError: when the cached file does not match ``md5``.
+
+    Introduced in chapter 2, *Building MobileNet from its table*.
+    """
+    origin = origin or WEIGHTS_URL + file_name
+    folder = imagenet_weights_folder()
+    path = os.path.join(folder, file_name)
+    if os.path.isfile(path):
+        if md5 is not None and _md5(path) != md5:
+            raise ValueError(
+                f"{path} is not Keras' published {file_name} (its MD5 checksum is not {md5}): "
+                f"delete it and download {origin} again."
+            )
+        return path
+    how = (
+        f"Without network access, download {origin} on a connected machine and copy it to {folder} "
+        "(Keras' cache: $KERAS_HOME, or ~/.keras, then models/); it is then used from there. "
+        "Or run this notebook on Colab, which downloads it by itself."
+    )
     try:
-        return keras.utils.get_file(file_name, origin, cache_subdir="models")
+        _probe(origin, timeout)
+    except OSError as error:
+        raise ConnectionError(f"Cannot reach {origin} for the weights {file_name} ({error}). {how}") from None
+    os.makedirs(folder, exist_ok=True)  # else get_file falls back to /tmp/.keras
+    try:
+        return keras.utils.get_file(
+            file_name, origin, file_hash=md5, cache_dir=os.path.dirname(folder), cache_subdir="models"
+        )
+    except ValueError as error:  # the download does not match its checksum
+        raise ValueError(f"Downloading {file_name} from {origin} failed: {error}") from None
     except Exception as error:  # Keras wraps URL and HTTP errors in plain Exceptions
-        cache = os.path.join(keras_home(), "models", file_name)
-        raise OSError(
-            f"Could not get Keras' ImageNet weights {file_name} ({error}). "
-            f"Without network access, download {origin} on a connected machine "
-            f"and copy it to {cache}; it is then used from there."
-        ) from error
+        raise ConnectionError(f"Could not download Keras' ImageNet weights {file_name} ({error}). {how}") from None
 
 
 def mobilenet(
@@ -260,8 +344,9 @@ def mobilenet(
     Raises:
         ValueError: for an argument outside what is allowed, before any layer
             is built.
-        OSError: if ImageNet weights are requested, are not in Keras' cache
-            and cannot be downloaded.
+        ConnectionError: (an OSError) if ImageNet weights are requested, are
+            not in Keras' cache and cannot be downloaded; it fails within
+            seconds, saying where to put the file.
     """
     _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights)
 
@@ -279,7 +364,7 @@ def mobilenet(
 
     if weights == "imagenet":
         file_name = imagenet_weights_file(alpha, input_shape[0], include_top)
-        model.load_weights(_fetch_imagenet_weights(file_name))
+        model.load_weights(fetch_imagenet_weights(file_name))
     elif weights is not None:
         model.load_weights(weights)
     return model
@@ -322,3 +407,17 @@ def architecture_table(model: keras.Model) -> pd.DataFrame:
             rows.append(("Softmax / s1", "Classifier", _size((1, 1, previous[-1]))))
         previous = tuple(layer.output.shape[1:])
     return pd.DataFrame(rows, columns=["Type / Stride", "Filter Shape", "Input Size"])
+
+
+#: Names that :mod:`mnlib.baselines` defines and this module re-exports, so
+#: that ``from mnlib.models import baseline`` works. mnlib.baselines builds on
+#: this module, so it is imported on first use rather than here (PEP 562).
+_FROM_BASELINES = ("BASELINES", "FAMILY", "baseline", "unfreeze")
+
+
+def __getattr__(name):
+    if name in _FROM_BASELINES:
+        from mnlib import baselines
+
+        return getattr(baselines, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,11 +5,13 @@ import subprocess
 import sys
 import textwrap
 
+import mnlib  # noqa: F401  (imports TensorFlow quietly)
+
+# isort: split
+import keras
 import numpy as np
 import pytest
 
-import mnlib  # noqa: F401  (imports TensorFlow quietly)
-import keras
 from mnlib.models import TABLE_1, mobilenet
 
 
