@@ -113,6 +113,15 @@ _CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
 
 
+def _kernel_params(layer) -> int:
+    """Weights of a layer's convolution or dense kernel(s), without bias or batch norm."""
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        return math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
+    if getattr(layer, "kernel", None) is not None:
+        return math.prod(layer.kernel.shape)
+    return 0
+
+
 def _layer_row(layer, prefix="", classifier=False):
     """Kind, Mult-Adds and parameters of one (non-nested) Keras layer.
 
@@ -121,13 +130,6 @@ def _layer_row(layer, prefix="", classifier=False):
     fully connected layer of the paper's Table 1, not a pointwise one.
     """
     params = layer.count_params() if layer.built else 0
-    kernel_params = 0
-    if getattr(layer, "kernel", None) is not None:
-        kernel_params = math.prod(layer.kernel.shape)
-    if isinstance(layer, keras.layers.SeparableConv2D):
-        kernel_params = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
-    elif isinstance(layer, keras.layers.DepthwiseConv2D):
-        kernel_params = math.prod(layer.kernel.shape)
     kind, mult_adds = "other", 0
     if isinstance(layer, keras.layers.DepthwiseConv2D):
         kernel = math.prod(layer.kernel_size)
@@ -174,7 +176,7 @@ def _layer_row(layer, prefix="", classifier=False):
         "output_shape": output_shape,
         "mult_adds": int(mult_adds),
         "params": int(params),
-        "kernel_params": int(kernel_params),
+        "kernel_params": int(_kernel_params(layer)),
     }
 
 

@@ -1,9 +1,11 @@
 """mnlib.costs: the closed forms, the layer counter, and the paper's figures."""
 
+import mnlib  # noqa: F401  (imports TensorFlow quietly)
+
+# isort: split
+import keras
 import pytest
 
-import mnlib  # noqa: F401
-import keras
 from mnlib import costs
 from mnlib.models import mobilenet
 
