@@ -1,11 +1,18 @@
 # The course's two commands (see README.md):
 #   make book   set up, execute every notebook headless, build the book
-#   make test   set up, run every test
+#   make test   set up, run every test; then mnlib's unit tests again on
+#               Colab's versions of TensorFlow, Keras, NumPy... (test-colab)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# A second environment with the versions Colab ships (constraints/colab.txt).
+COLAB_VENV := .venv-colab
+COLAB_BIN := $(COLAB_VENV)/bin
+# mnlib's unit tests: every tests/test_*.py but those of the notebooks and the
+# book (which need Jupyter tools and execute the notebooks).
+UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py
 
-.PHONY: book test setup notebooks clean
+.PHONY: book test test-colab setup setup-colab notebooks clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +27,20 @@ book: setup
 
 test: setup
 	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env notebooks
+	$(MAKE) test-colab
+
+# mnlib as a Colab notebook installs it: on Colab's versions of its dependencies.
+setup-colab: $(COLAB_VENV)/.installed
+
+$(COLAB_VENV)/.installed: constraints/colab.txt pyproject.toml
+	rm -rf $(COLAB_VENV)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
+	$(COLAB_BIN)/python -m pip install --quiet -c constraints/colab.txt -e . pytest
+	touch $@
+
+test-colab: setup-colab
+	$(COLAB_BIN)/python -m pytest $(UNIT_TESTS)
 
 # Re-execute the committed notebooks in place (for authors, before committing).
 notebooks: setup
