@@ -284,45 +284,64 @@ def recalibrate_batch_norm(model: keras.Model, dataset: tf.data.Dataset, batches
 
 
 class _BatchNormStatistics:
-    """:func:`recalibrate_batch_norm` for one model, traced once."""
+    """:func:`recalibrate_batch_norm` for one model, traced once.
+
+    Each batch-norm layer's input moments are read where the layer is called:
+    while the pass over the model is traced, each layer's ``call`` is wrapped
+    by one that also returns the mean and variance of its input. This works
+    for any model, a model nested in another one included (the base model of
+    transfer learning), where a probe ``keras.Model(model.inputs,
+    [layer.input ...])`` is not connected to the outer model's inputs.
+    """
 
     def __init__(self, model):
         self.model = model
-        self.norms = [
-            layer
-            for layer in _layers(model)
-            if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
-        ]
-        self.moments = None
+        self.norms, seen = [], set()
+        for layer in _layers(model):
+            if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable and id(layer) not in seen:
+                seen.add(id(layer))
+                self.norms.append(layer)
         self._traced = {}
-        if self.norms:
-            try:  # one pass gives every layer's input (a flat functional model)
-                probe = keras.Model(model.inputs, [layer.input for layer in self.norms])
-            except (ValueError, AttributeError, TypeError):
-                probe = None
-            if probe is not None:
-                self.moments = self._moments(probe)
 
-    def _moments(self, probe):
-        def moments(images):
-            found = probe(images, training=True)
-            found = found if isinstance(found, (list, tuple)) else [found]
-            pairs = []
-            for layer, x in zip(self.norms, found):
-                x = tf.cast(x, tf.float32)
+    def moments(self, images):
+        """The model in training mode on ``images``: for each layer of
+        ``self.norms``, the mean and variance of its input per channel
+        (``None`` for a layer that the model does not call)."""
+        found = {id(layer): [] for layer in self.norms}
+
+        def recording(layer, call):
+            def record(inputs, *args, **kwargs):
+                x = tf.cast(inputs, tf.float32)
                 axis = layer.axis % len(x.shape)
-                mean, variance = tf.nn.moments(x, [i for i in range(len(x.shape)) if i != axis])
-                pairs.append((mean, variance))
-            return pairs
+                found[id(layer)].append(tf.nn.moments(x, [i for i in range(len(x.shape)) if i != axis]))
+                return call(inputs, *args, **kwargs)
 
-        return moments
+            return record
+
+        own = [layer.__dict__.get("call") for layer in self.norms]
+        for layer in self.norms:  # an attribute of the instance hides the class's call
+            object.__setattr__(layer, "call", recording(layer, layer.call))
+        try:
+            self.model(images, training=True)
+        finally:
+            for layer, call in zip(self.norms, own):
+                if call is None:
+                    object.__delattr__(layer, "call")
+                else:
+                    object.__setattr__(layer, "call", call)
+        pairs = []
+        for layer in self.norms:
+            calls = found[id(layer)]  # a layer called more than once: the average
+            pairs.append(
+                (tf.add_n([m for m, _ in calls]) / len(calls), tf.add_n([v for _, v in calls]) / len(calls))
+                if calls
+                else None
+            )
+        return pairs
 
     def __call__(self, dataset, batches):
         if not self.norms or batches < 1:
             return 0
-        if self.moments is None:
-            self._cumulative(dataset, batches)
-            return len(self.norms)
         signature = _any_batch(dataset)[:1]
         key = repr(signature)
         if key not in self._traced:  # traced once per kind of input
@@ -333,31 +352,22 @@ class _BatchNormStatistics:
             size = int(tf.shape(images)[0])
             pairs = moments(images)
             if sums is None:
-                sums = [[m * size, v * size] for m, v in pairs]
+                sums = [None if pair is None else [pair[0] * size, pair[1] * size] for pair in pairs]
             else:
-                for total, (m, v) in zip(sums, pairs):
-                    total[0] += m * size
-                    total[1] += v * size
+                for total, pair in zip(sums, pairs):
+                    if pair is not None:
+                        total[0] += pair[0] * size
+                        total[1] += pair[1] * size
             count += size
         if count == 0:
             return 0
-        for layer, (mean, variance) in zip(self.norms, sums):
-            layer.moving_mean.assign(tf.cast(mean / count, layer.moving_mean.dtype))
-            layer.moving_variance.assign(tf.cast(variance / count, layer.moving_variance.dtype))
-        return len(self.norms)
-
-    def _cumulative(self, dataset, batches):
-        """Any other model: each layer keeps a cumulative average (momentum
-        i / (i + 1) at batch i) while the model is called eagerly."""
-        saved = [layer.momentum for layer in self.norms]
-        try:
-            for i, (images, *_) in enumerate(dataset.take(batches)):
-                for layer in self.norms:
-                    layer.momentum = i / (i + 1.0)
-                self.model(images, training=True)
-        finally:
-            for layer, momentum in zip(self.norms, saved):
-                layer.momentum = momentum
+        updated = 0
+        for layer, total in zip(self.norms, sums):
+            if total is not None:
+                layer.moving_mean.assign(tf.cast(total[0] / count, layer.moving_mean.dtype))
+                layer.moving_variance.assign(tf.cast(total[1] / count, layer.moving_variance.dtype))
+                updated += 1
+        return updated
 
 
 class _Recalibrate(keras.callbacks.Callback):

@@ -283,7 +283,7 @@ def test_recalibrating_batch_norm_measures_the_data(nested):
     inputs = keras.Input((3,))
     normalised = keras.layers.BatchNormalization()(keras.layers.Dense(3, kernel_initializer="identity")(inputs))
     model = keras.Model(inputs, keras.layers.Dense(2)(normalised))
-    if nested:  # a model inside a model: the general, slower path
+    if nested:  # a model inside a model, as in transfer learning
         model = keras.Sequential([keras.Input((3,)), model])
     rng = np.random.default_rng(0)
     x = rng.normal([5.0, -2.0, 0.0], [2.0, 0.5, 1.0], (512, 3)).astype("float32")
