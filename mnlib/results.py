@@ -1,40 +1,58 @@
-"""Result records: one JSON file per training run, and a table of all of them.
+"""Result records: one JSON file per experiment, and tables built from them.
 
 Every training run of the course (:func:`mnlib.train.run`) writes one *record*
 into a results folder. The studies' tables and plots are built from the
-records with :func:`load`, never from numbers typed by hand, so rerunning an
-experiment with other parameters updates every table that uses it.
+records with :func:`study` and :func:`summarize`, never from numbers typed by
+hand, so rerunning an experiment with other parameters updates every table
+that uses it.
 
-A record is a JSON object with these fields (:data:`FIELDS`):
+An experiment is its *configuration* (:data:`IDENTITY`, :func:`configuration`):
+the data, the model and how it was trained. Its record is
+``<results folder>/<run_id(configuration)>.json``; the same configuration run
+from another chapter finds the same record instead of training again, and any
+change of a setting writes another file.
 
-==============  ==============================================================
-``id``          file name without ``.json``, from :func:`run_id`
-``notebook``    the notebook (lesson) that ran the experiment, e.g. ``"03-width"``
-``dataset``     ``"synthetic"``, ``"tiny-imagenet"``, ``"stanford-dogs"`` ...
-``classes``     number of classes of the classifier
-``resolution``  input images are ``resolution x resolution`` pixels
-``model``       model name, e.g. ``"mobilenet"``
-``model_args``  the model's arguments, e.g. ``{"alpha": 0.5}``
-``params``      number of parameters (``model.count_params()``)
-``mult_adds``   multiply-adds of one forward pass of one image, or ``None``
-``epochs``      epochs trained
-``seconds``     wall-clock seconds of training, validation included, summed
-                over every session if the run was interrupted and resumed
-``top1``        top-1 accuracy on the evaluation split, in [0, 1]
-``top5``        top-5 accuracy, or ``None`` when there are 5 classes or fewer
-``history``     per-epoch lists: ``loss``, ``top1``, ``val_loss``, ...,
-                ``learning_rate`` and ``seconds`` (one value per epoch)
-``profile``     ``"smoke"`` (a quick run that checks the code) or ``"full"``
-``seed``        the random seed
-``batch_size``  images per training step
-``training``    how it was trained: optimizer, learning rate, schedule ...
-``environment`` ``tensorflow``, ``keras``, ``python`` versions, ``device``
-                (GPU name or ``"CPU"``), ``mixed_precision``, ``xla``
-``created``     when the record was written, ISO 8601, UTC
-==============  ==============================================================
+A record is a JSON object with these fields (:data:`FIELDS`); those marked
+* are optional:
 
-Records are written atomically (a temporary file in the same folder, then a
-rename), so an interrupted run never leaves half a record behind.
+============================== ==============================================================
+``id``                         file name without ``.json``, from :func:`run_id`
+``dataset``                    ``"synthetic"``, ``"tiny-imagenet"``, ``"stanford-dogs"`` ...
+``classes``                    number of classes of the classifier
+``resolution``                 input images are ``resolution x resolution`` pixels
+``model``                      model name, e.g. ``"mobilenet"``
+``model_args``                 the model's arguments, e.g. ``{"alpha": 0.5}``
+``params``                     number of parameters (``model.count_params()``)
+``trainable_params`` *         number of trainable parameters (fewer with a frozen base)
+``mult_adds``                  multiply-adds of one forward pass of one image, or ``None``
+``epochs``                     epochs trained
+``seconds``                    wall-clock seconds of training, validation included, summed
+                               over every session if the run was interrupted and resumed
+``top1``                       top-1 accuracy on the evaluation split, in [0, 1]
+``top5``                       top-5 accuracy, or ``None`` when there are 5 classes or fewer
+``inference_images_per_second`` * images per second of a forward pass on the run's device
+``history``                    per-epoch lists: ``loss``, ``top1``, ``val_loss``, ...,
+                               ``learning_rate`` and ``seconds`` (one value per epoch)
+``profile``                    ``"smoke"`` (a quick run that checks the code) or ``"full"``
+``seed``                       the random seed (0 if not given)
+``batch_size``                 images per training step
+``training``                   how it was trained: ``optimizer``, ``learning_rate``,
+                               ``warmup_epochs``, ``weight_decay``, ``augment`` (bool, or
+                               ``None`` when it does not apply), ``phases`` ...
+``environment``                ``tensorflow``, ``keras``, ``python`` versions, ``device``
+                               (GPU name or ``"CPU"``), ``mixed_precision``, ``xla``
+``created``                    when the record was written, ISO 8601, UTC
+``notebook`` *                 the chapter that trained it (provenance, not identity)
+``model_file`` *               the trained model saved beside the record, e.g.
+                               ``"<id>.keras"``, relative to the results folder
+``class_names`` *              the classes' names, in the order of the classifier's outputs
+============================== ==============================================================
+
+Records are written atomically (:func:`write_json`: a temporary file in the
+same folder, then a rename), so an interrupted run never leaves half a record
+behind.
+
+Introduced in chapter 3 (the width multiplier).
 """
 
 from __future__ import annotations
@@ -43,53 +61,50 @@ import datetime
 import hashlib
 import json
 import math
+import numbers
 import os
 import pathlib
 import platform
 import re
 import tempfile
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
 #: Fields of a record, in the order of :func:`load`'s columns.
-FIELDS = (
-    "id",
-    "notebook",
-    "dataset",
-    "classes",
-    "resolution",
-    "model",
-    "model_args",
-    "params",
-    "mult_adds",
-    "epochs",
-    "seconds",
-    "top1",
-    "top5",
-    "history",
-    "profile",
-    "seed",
-    "batch_size",
-    "training",
-    "environment",
-    "created",
+FIELDS = tuple(
+    "id dataset classes resolution model model_args params trainable_params mult_adds epochs seconds top1"
+    " top5 inference_images_per_second history profile seed batch_size training environment created"
+    " notebook model_file class_names".split()
 )
 
-#: Fields a record must have to be written: all but those :func:`write`
-#: fills in (``id``, ``created``, ``seed`` 0) and the optional descriptions.
-REQUIRED = tuple(f for f in FIELDS if f not in ("id", "created", "seed", "batch_size", "training"))
+#: Fields a record may lack: :func:`write` fills in ``id``, ``created`` and
+#: ``seed`` (0); the others are descriptions some runs do not have.
+OPTIONAL = tuple("id created seed notebook model_file class_names trainable_params inference_images_per_second".split())
 
-#: The fields that identify an experiment: two runs that agree on all of them
-#: write the same file, so rerunning a configuration replaces its record.
-IDENTITY = ("notebook", "dataset", "classes", "resolution", "model", "model_args", "seed", "profile", "augment")
+#: Fields a record must have to be written.
+REQUIRED = tuple(f for f in FIELDS if f not in OPTIONAL)
+
+#: The fields that identify an experiment, its configuration: two runs that
+#: agree on all of them write the same file, so rerunning a configuration
+#: replaces its record, and runs that differ in any of them never share one.
+IDENTITY = tuple("dataset classes resolution model model_args seed profile epochs batch_size training".split())
 
 PROFILES = ("smoke", "full")
+
+_INTEGERS = ("classes", "resolution", "seed", "epochs", "batch_size")
+_NAMES = ("dataset", "model", "profile")
+_DICTS = ("model_args", "training")
+#: Columns of :func:`study` that describe one run, not its configuration: :func:`summarize` drops them.
+_PER_RUN = ("id", "file", "created", "seed", "history", "environment", "device", "notebook", "model_file")
+#: Measurements that :func:`summarize` averages over seeds (mean only).
+_AVERAGED = ("seconds", "inference_images_per_second")
 
 
 def _canonical(value):
     """``value`` as JSON-ready Python: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
@@ -106,49 +121,108 @@ def _canonical(value):
     raise TypeError(f"a record holds only JSON values (numbers, strings, lists, dicts); got {type(value).__name__}")
 
 
+def _same_number(value):
+    """Canonical JSON with ``1.0`` written as ``1``, so ``alpha=1`` and ``alpha=1.0`` are one setting."""
+    if isinstance(value, dict):
+        return {k: _same_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_same_number(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _key(value) -> str:
+    """A canonical JSON string of ``value``: equal settings give equal strings (dict order, numpy, 1 vs 1.0)."""
+    return json.dumps(_same_number(_canonical(value)), sort_keys=True, separators=(",", ":"))
+
+
 def _slug(text: str) -> str:
     """Lower-case ``text`` with every run of characters outside ``[a-z0-9.]`` as one ``-``."""
     return re.sub(r"[^a-z0-9.]+", "-", str(text).lower()).strip("-")
 
 
-def run_id(*, notebook, dataset, classes, resolution, model, model_args, seed, profile, augment=None) -> str:
+def _text(value) -> str:
+    """A model argument's value as it reads in a file name: ``0.5``, ``1``, ``true``."""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
+
+def _check_configuration(configuration) -> None:
+    """Raise ValueError unless ``configuration`` has exactly the :data:`IDENTITY` fields, of the right kinds."""
+    if not isinstance(configuration, Mapping):
+        raise ValueError(f"a configuration is a dict of {list(IDENTITY)}; got {type(configuration).__name__}.")
+    missing = [k for k in IDENTITY if k not in configuration]
+    unknown = [k for k in configuration if k not in IDENTITY]
+    if missing or unknown:
+        raise ValueError(
+            f"a configuration has exactly the fields {list(IDENTITY)}; missing {missing}, unknown {unknown}. "
+            "For a record, pass results.configuration(record)."
+        )
+    for name in _INTEGERS:
+        value = configuration[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+            raise ValueError(f"{name} must be a whole number; got {value!r}.")
+    for name in _NAMES:
+        if not isinstance(configuration[name], str) or not configuration[name]:
+            raise ValueError(f"{name} must be a non-empty string; got {configuration[name]!r}.")
+    for name in _DICTS:
+        if not isinstance(configuration[name], Mapping):
+            raise ValueError(f"{name} must be a dict; got {type(configuration[name]).__name__}.")
+
+
+def run_id(configuration: Mapping) -> str:
     """The file name (without ``.json``) of an experiment's record.
 
-    Readable and stable: the same configuration always gives the same name,
-    e.g. ``03-width_mobilenet-alpha-0.5_tiny-imagenet-10_64px_seed0_full_3f2a9c1e``.
-    The last part is a hash of all the identifying fields (:data:`IDENTITY`), so
-    two configurations that differ only in characters the slug drops still get
-    different files. ``augment`` (whether the training images were augmented;
-    None when it does not apply) is part of the identity: an ablation with and
-    without augmentation writes two records.
+    Readable and stable: equal configurations always give the same name,
+    e.g. ``mobilenet-alpha-0.5_tiny-imagenet-10_64px_seed0_full_3f2a9c1e``
+    (``_noaug`` before the hash when ``training["augment"]`` is False).
+    The last part is 8 hex digits of a SHA-256 hash of the canonical JSON of
+    the whole configuration (keys sorted, ``1.0`` written as ``1``), so any
+    change of a setting (learning rate, epochs, ...) gives another file.
+
+    Args:
+        configuration: a dict with exactly the :data:`IDENTITY` fields (see
+            :func:`configuration`); ``classes``, ``resolution``, ``seed``,
+            ``epochs`` and ``batch_size`` whole numbers, ``model_args`` and
+            ``training`` dicts.
+
+    Raises:
+        ValueError: a field is missing, unknown or of the wrong kind.
+        TypeError: a value is not JSON (e.g. a layer in ``model_args``).
     """
-    identity = _canonical(
-        dict(
-            notebook=notebook,
-            dataset=dataset,
-            classes=int(classes),
-            resolution=int(resolution),
-            model=model,
-            model_args=dict(model_args or {}),
-            seed=int(seed),
-            profile=profile,
-        )
-    )
-    if augment is not None:
-        identity["augment"] = bool(augment)
-    digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
-    args = "-".join(f"{k}-{v}" for k, v in sorted(identity["model_args"].items()))
+    _check_configuration(configuration)
+    settings = _same_number(_canonical(configuration))
+    digest = hashlib.sha256(_key(settings).encode()).hexdigest()[:8]
+    args = "-".join(f"{k}-{_text(v)}" for k, v in sorted(settings["model_args"].items()))
+    model = settings["model"]
     parts = [
-        _slug(notebook),
         _slug(f"{model}-{args}" if args else model),
-        _slug(f"{dataset}-{classes}"),
-        f"{int(resolution)}px",
-        f"seed{int(seed)}",
-        _slug(profile),
-        "noaug" if augment is False else "",
+        _slug(f"{settings['dataset']}-{settings['classes']}"),
+        f"{settings['resolution']}px",
+        f"seed{settings['seed']}",
+        _slug(settings["profile"]),
+        "noaug" if settings["training"].get("augment") is False else "",
     ]
     readable = "_".join(p for p in parts if p)[:150]
     return f"{readable}_{digest}"
+
+
+def configuration(record: Mapping | pd.Series) -> dict:
+    """The configuration of a record (a dict, or a row of :func:`load`): its :data:`IDENTITY` fields.
+
+    ``seed`` is 0 where the record has none (as :func:`write` assumes) and
+    missing values are None, so ``run_id(configuration(record)) == record["id"]``
+    for a record written by :func:`write` without an ``id`` of its own.
+    """
+    found = {}
+    for name in IDENTITY:
+        value = record.get(name, 0 if name == "seed" else None)
+        if isinstance(value, float) and math.isnan(value):  # a missing field in a table
+            value = None
+        found[name] = value
+    return found
 
 
 def environment(*, device: str | None = None, mixed_precision: bool = False, xla: bool = False) -> dict:
@@ -184,7 +258,7 @@ def environment(*, device: str | None = None, mixed_precision: bool = False, xla
     }
 
 
-def _check(record: dict) -> None:
+def _check(record: Mapping) -> None:
     """Raise ValueError if ``record`` lacks a field or has one of the wrong kind."""
     missing = [f for f in REQUIRED if f not in record]
     if missing:
@@ -195,26 +269,77 @@ def _check(record: dict) -> None:
         value = record[name]
         if value is not None and not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"{name} is an accuracy in [0, 1] (or None); got {value!r}.")
-    if not isinstance(record["history"], dict):
+    if not isinstance(record["history"], Mapping):
         raise ValueError("history must be a dict of per-epoch lists, e.g. {'loss': [2.3, 1.9]}.")
-    if not isinstance(record["model_args"], dict):
-        raise ValueError(f"model_args must be a dict; got {type(record['model_args']).__name__}.")
+    _check_configuration(configuration(record))
+    if record.get("id") and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(record["id"])):
+        raise ValueError(f"id is a file name of letters, digits, '.', '_' and '-'; got {record['id']!r}.")
+    model_file = record.get("model_file")
+    if model_file is not None:
+        relative = pathlib.PurePosixPath(str(model_file))
+        if not isinstance(model_file, str) or relative.is_absolute() or ".." in relative.parts:
+            raise ValueError(f"model_file is a file name relative to the results folder; got {model_file!r}.")
+    names = record.get("class_names")
+    if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+        raise ValueError(f"class_names is a list of strings; got {names!r}.")
 
 
-def _identity(record: dict) -> dict:
-    """The :data:`IDENTITY` fields of a record (``augment`` is read from ``training``)."""
-    found = {k: record[k] for k in IDENTITY if k != "augment"}
-    found["augment"] = (record.get("training") or {}).get("augment")
-    return found
+def write_json(path, value, *, indent: int | None = 1) -> pathlib.Path:
+    """Write ``value`` as JSON to ``path``, atomically.
 
-
-def write(record: dict, folder) -> pathlib.Path:
-    """Write one record as ``<folder>/<id>.json``, atomically.
+    The text goes to a hidden temporary file in the same folder
+    (``.<name>.<random>.tmp``), is flushed to disk, then renamed over
+    ``path``: a reader sees the old file or the new one, never half of one,
+    and an error (a full disk, an interrupt) leaves the old file as it was
+    and no temporary file behind.
 
     Args:
-        record: a dict with at least the fields in :data:`REQUIRED`. Missing
-            ``id`` is computed with :func:`run_id` (``seed`` defaults to 0)
-            and missing ``created`` is set to now (UTC).
+        path: the file to write; its folder is created if needed.
+        value: JSON values (dicts, lists, strings, numbers, None); numpy
+            scalars and arrays become numbers and lists, NaN and infinities
+            ``null``.
+        indent: as for :func:`json.dumps` (None: one line).
+
+    Returns:
+        ``path``, as a :class:`pathlib.Path`.
+
+    Raises:
+        TypeError: ``value`` holds something that is not JSON (nothing is written).
+    """
+    path = pathlib.Path(path)
+    text = json.dumps(_canonical(value), indent=indent, allow_nan=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o644)  # mkstemp's 0o600 would hide records from other users
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_json(path):
+    """The JSON value in ``path``, or None if the file is missing or is not valid JSON."""
+    try:
+        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def write(record: Mapping, folder) -> pathlib.Path:
+    """Write one record as ``<folder>/<id>.json``, atomically (:func:`write_json`).
+
+    Args:
+        record: a dict with at least the fields in :data:`REQUIRED`. A missing
+            ``seed`` is 0, a missing ``id`` is ``run_id(configuration(record))``
+            and a missing ``created`` is now (UTC). Fields outside
+            :data:`FIELDS` are kept, after them.
         folder: the results folder; created if needed.
 
     Returns:
@@ -224,33 +349,16 @@ def write(record: dict, folder) -> pathlib.Path:
         ValueError: a required field is missing or has a wrong value.
         TypeError: a field holds something that is not JSON (e.g. a model).
     """
-    _check(record)
     record = dict(record)
     record.setdefault("seed", 0)
+    _check(record)
     if not record.get("id"):
-        record["id"] = run_id(**_identity(record))
+        record["id"] = run_id(configuration(record))
     if not record.get("created"):
         record["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     ordered = {k: record[k] for k in FIELDS if k in record}
     ordered.update({k: v for k, v in record.items() if k not in ordered})
-    text = json.dumps(_canonical(ordered), indent=1, allow_nan=False) + "\n"
-
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record['id']}.json"
-    # Same folder, so that the rename below is atomic; a dot name, so that
-    # load() never reads a half-written file.
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{record['id']}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_json(pathlib.Path(folder) / f"{record['id']}.json", ordered)
 
 
 def read(path) -> dict:
@@ -267,13 +375,8 @@ def read(path) -> dict:
 
 def find(folder, record_id: str) -> dict | None:
     """The record ``<folder>/<record_id>.json``, or None if there is none (or it is unreadable)."""
-    path = pathlib.Path(folder) / f"{record_id}.json"
-    if not path.is_file():
-        return None
-    try:
-        return read(path)
-    except (OSError, ValueError):
-        return None
+    record = read_json(pathlib.Path(folder) / f"{record_id}.json")
+    return record if isinstance(record, dict) else None
 
 
 def load(folder) -> pd.DataFrame:
@@ -283,12 +386,14 @@ def load(folder) -> pd.DataFrame:
         folder: the results folder (a missing folder holds no records).
 
     Returns:
-        A DataFrame with the columns :data:`FIELDS` (in that order), then
-        ``device`` (from ``environment``), ``augment`` (from ``training``), then one column per model argument
-        found in any record (e.g. ``alpha``, ``shallow``; missing where a
-        model lacks it), then ``file`` (the record's file name). Rows are
-        sorted by file name. With no records it is empty but has the
-        :data:`FIELDS` columns, so code that filters it still runs.
+        A DataFrame with the columns :data:`FIELDS` (in that order; None where
+        a record lacks an optional field), then any other field a record
+        has, ``device`` (from ``environment``), ``augment`` (from
+        ``training``), one column per model argument found in any record
+        (e.g. ``alpha``, ``shallow``; missing where a model lacks it), and
+        ``file`` (the record's file name). Rows are sorted by file name.
+        With no records it is empty but has the :data:`FIELDS` columns, so
+        code that filters it still runs.
 
     Files that are not valid records are skipped with a warning that names
     them. Only ``*.json`` files directly in ``folder`` are read; hidden files
@@ -313,8 +418,8 @@ def load(folder) -> pd.DataFrame:
         return pd.DataFrame(columns=list(FIELDS))
 
     frame = pd.DataFrame(rows)
-    extra = [c for c in frame.columns if c not in FIELDS and c != "file"]
-    frame["device"] = [(env or {}).get("device") if isinstance(env, dict) else None for env in frame["environment"]]
+    extra = [c for c in frame.columns if c not in FIELDS and c not in ("file", "device", "augment")]
+    frame["device"] = [env.get("device") if isinstance(env, dict) else None for env in frame["environment"]]
     frame["augment"] = [t.get("augment") if isinstance(t, dict) else None for t in frame["training"]]
     arg_names = []
     for args in frame["model_args"]:
@@ -323,40 +428,160 @@ def load(folder) -> pd.DataFrame:
                 arg_names.append(name)
     for name in arg_names:
         frame[name] = [args.get(name) if isinstance(args, dict) else None for args in frame["model_args"]]
-    columns = list(FIELDS) + [c for c in extra if c != "augment"] + ["device", "augment"] + arg_names + ["file"]
+    columns = list(FIELDS) + extra + ["device", "augment"] + arg_names + ["file"]
     return frame[columns].reset_index(drop=True)
 
 
+def _matches(value, wanted) -> bool:
+    """Whether a table cell equals ``wanted`` (None matches a missing value; dicts compare by content)."""
+    if wanted is None:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+    try:
+        return bool(value == wanted)
+    except (TypeError, ValueError):  # e.g. an array against a scalar
+        return False
+
+
 def study(folder, **where) -> pd.DataFrame:
-    """The records of one study: :func:`load`, filtered and ready for tables and plots.
+    """The records of one study: :func:`load`, with derived columns, filtered.
 
     Args:
         folder: the results folder.
-        **where: field values a record must have, e.g. ``notebook="03_width_multiplier",
-            dataset="synthetic", classes=10, profile="smoke"``.
+        **where: values a row must have, in any column of the result, e.g.
+            ``dataset="synthetic", classes=10, profile="smoke", resolution=64``,
+            ``model="mobilenet"``, ``alpha=0.5`` or ``model_args={"alpha": 0.5}``.
+            ``None`` matches a missing value.
 
     Returns:
         The matching rows of :func:`load`, with ``alpha`` (1.0 where a model
-        has no such argument), ``shallow`` and ``augment`` as booleans,
-        ``params_m`` and ``mult_adds_m`` (millions), and ``label``, a short
-        name of the model such as ``"0.75 MobileNet-64"``, ``"shallow 1
-        MobileNet-64"`` or ``"1 MobileNet-64, no augmentation"``.
+        has no such argument), ``shallow`` and ``augment`` as booleans
+        (False and True where absent), ``params_m`` and ``mult_adds_m``
+        (millions), and ``label``, a short name of the model such as
+        ``"0.75 MobileNet-64"``, ``"shallow 1 MobileNet-64"`` or
+        ``"1 MobileNet-64, no augmentation"``. Several seeds of one
+        configuration are several rows: :func:`summarize` makes them one.
+
+    Raises:
+        ValueError: a ``where`` names a column that the table does not have.
     """
-    frame = load(folder)
-    for field, value in where.items():
-        if field not in frame.columns:
-            raise ValueError(f"records have no field {field!r}; they have {list(frame.columns)}.")
-        frame = frame[frame[field] == value]
-    frame = frame.copy()
+    frame = load(folder).copy()
     for column, default in (("alpha", 1.0), ("shallow", False), ("augment", True)):
-        values = frame[column] if column in frame.columns else pd.Series(default, index=frame.index)
-        frame[column] = values.where(values.notna(), default).astype(type(default))
-    frame["params_m"] = frame["params"].astype(float) / 1e6
-    frame["mult_adds_m"] = frame["mult_adds"].astype(float) / 1e6
+        values = frame[column] if column in frame.columns else pd.Series(default, index=frame.index, dtype=object)
+        frame[column] = [default if v is None or v != v else type(default)(v) for v in values]
+        frame[column] = frame[column].astype(type(default))
+    frame["params_m"] = pd.to_numeric(frame["params"], errors="coerce").astype(float) / 1e6
+    frame["mult_adds_m"] = pd.to_numeric(frame["mult_adds"], errors="coerce").astype(float) / 1e6
     frame["label"] = [
         ("shallow " if shallow else "") + f"{alpha:g} MobileNet-{resolution}" + ("" if augment else ", no augmentation")
         for alpha, shallow, augment, resolution in zip(
-            frame["alpha"], frame["shallow"], frame["augment"], frame["resolution"]
+            frame["alpha"], frame["shallow"], frame["augment"], frame["resolution"], strict=True
         )
     ]
+    for field, value in where.items():
+        if field not in frame.columns:
+            raise ValueError(f"records have no field {field!r}; they have {list(frame.columns)}.")
+        frame = frame[[_matches(v, value) for v in frame[field]]]
     return frame.reset_index(drop=True)
+
+
+def _check_columns(frame: pd.DataFrame, columns, what: str) -> None:
+    """Raise ValueError naming the ``columns`` that ``frame`` lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} {missing} are not columns of the table; it has {list(frame.columns)}.")
+
+
+def summarize(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: Sequence[str] = ("top1", "top5")):
+    """One row per configuration: the seeds of an experiment as a mean and a spread.
+
+    Args:
+        frame: rows of :func:`study` (or :func:`load`), one per run.
+        by: the columns whose values make a group; dicts (``model_args``,
+            ``training``) are compared by content. Default: every
+            :data:`IDENTITY` column but ``seed``, so the rows of a group
+            differ only by their seed.
+        metrics: numeric columns to average (None counts as missing).
+
+    Returns:
+        A DataFrame with one row per group, in order of first appearance:
+        the group's first row without the columns that describe a single
+        run (``id``, ``file``, ``created``, ``seed``, ``history``,
+        ``environment``, ``device``, ``notebook``, ``model_file``), with each
+        metric replaced by its mean over the group and followed by
+        ``<metric>_sd`` (sample standard deviation, NaN for one seed),
+        ``seconds`` and ``inference_images_per_second`` as means, and
+        ``seeds``, the number of runs in the group (last column).
+
+    Raises:
+        ValueError: a ``by`` or ``metrics`` column is not in ``frame``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"summarize takes a table of runs (a DataFrame of results.study); got {type(frame).__name__}.")
+    by = [c for c in IDENTITY if c != "seed" and c in frame.columns] if by is None else list(by)
+    metrics = list(metrics)
+    _check_columns(frame, by, "by columns")
+    _check_columns(frame, metrics, "metrics")
+    averaged = [c for c in _AVERAGED if c in frame.columns and c not in metrics]
+    kept = [c for c in frame.columns if c not in _PER_RUN]
+    columns = []
+    for column in kept:
+        columns += [column, f"{column}_sd"] if column in metrics else [column]
+    columns.append("seeds")
+
+    groups: dict[str, list[int]] = {}
+    for position, (_, row) in enumerate(frame[by].iterrows()):
+        groups.setdefault(_key([row[c] for c in by]), []).append(position)
+    rows = []
+    for positions in groups.values():
+        group = frame.iloc[positions]
+        row = {c: group[c].iloc[0] for c in kept}
+        for column in metrics:
+            values = pd.to_numeric(group[column], errors="coerce").astype(float)
+            row[column], row[f"{column}_sd"] = values.mean(), values.std(ddof=1)
+        for column in averaged:
+            row[column] = pd.to_numeric(group[column], errors="coerce").astype(float).mean()
+        row["seeds"] = len(positions)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def with_reference(
+    table: pd.DataFrame,
+    column: str,
+    values: Mapping | pd.Series | Callable,
+    *,
+    key: str,
+    scale: float = 1.0,
+) -> pd.DataFrame:
+    """``table`` with a column of published figures, looked up by the value of a key column.
+
+    Args:
+        table: any table, e.g. from :func:`summarize`.
+        column: the name of the new column, e.g. ``"paper top-1 (ImageNet)"``.
+        values: the figures, by key: a dict or a pandas Series (``{0.75: 68.4,
+            ...}``), or a function of the key (e.g. the paper's size of
+            closest ρ); NaN where a key has none.
+        key: the column of ``table`` (or the name of its index) to look up,
+            e.g. ``"alpha"`` or ``"resolution"``.
+        scale: each figure is multiplied by it (``0.01`` for percentages).
+
+    Returns:
+        A copy of ``table`` with ``column`` added (or replaced), as floats.
+
+    Raises:
+        ValueError: ``key`` is neither a column nor the index's name.
+    """
+    if key in table.columns:
+        keys = table[key]
+    elif key == table.index.name:
+        keys = table.index.to_series(index=table.index)
+    else:
+        raise ValueError(f"key {key!r} is not a column of the table (it has {list(table.columns)}) nor its index.")
+    lookup = values if callable(values) and not isinstance(values, (Mapping, pd.Series)) else values.get
+    figures = []
+    for value in keys:
+        figure = lookup(value)
+        figures.append(float("nan") if figure is None else float(figure) * scale)
+    result = table.copy()
+    result[column] = figures
+    return result
