@@ -569,7 +569,8 @@ def with_reference(
         A copy of ``table`` with ``column`` added (or replaced), as floats.
 
     Raises:
-        ValueError: ``key`` is neither a column nor the index's name.
+        ValueError: ``key`` is neither a column nor the index's name, or
+            ``values`` is none of the three.
     """
     if key in table.columns:
         keys = table[key]
@@ -577,7 +578,12 @@ def with_reference(
         keys = table.index.to_series(index=table.index)
     else:
         raise ValueError(f"key {key!r} is not a column of the table (it has {list(table.columns)}) nor its index.")
-    lookup = values if callable(values) and not isinstance(values, (Mapping, pd.Series)) else values.get
+    if isinstance(values, (Mapping, pd.Series)):
+        lookup = values.get
+    elif callable(values):
+        lookup = values
+    else:
+        raise ValueError(f"values is a dict, a pandas Series or a function of the key; got {type(values).__name__}.")
     figures = []
     for value in keys:
         figure = lookup(value)

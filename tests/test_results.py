@@ -400,3 +400,5 @@ def test_with_reference_adds_figures_by_key():
     assert by_index["p"].iloc[1] == pytest.approx(68.4)
     with pytest.raises(ValueError, match="resolution"):
         results.with_reference(table, "p", paper, key="resolution")
+    with pytest.raises(ValueError, match="values"):
+        results.with_reference(table, "p", [70.6, 68.4], key="alpha")
