@@ -50,7 +50,7 @@ def dogs_corrupt(tmp_path_factory):
 @pytest.fixture(scope="module")
 def default_tiny(tmp_path_factory):
     """The smoke profile's stand-in, as a notebook gets it."""
-    return data.prepare("tiny-imagenet", tmp_path_factory.mktemp("prep"), profile="smoke")
+    return data.prepare("tiny-imagenet", tmp_path_factory.mktemp("prep"), synthetic=True)
 
 
 def _elements(dataset):
@@ -145,18 +145,18 @@ def test_prepare_writes_the_stand_in_once_and_rewrites_a_stale_one(default_tiny)
     assert data.is_synthetic(default_tiny)
     marker = default_tiny / "synthetic.json"
     stamp = marker.stat().st_mtime_ns
-    assert data.prepare("tiny-imagenet", default_tiny.parent.parent) == default_tiny
+    assert data.prepare("tiny-imagenet", default_tiny.parent.parent, synthetic=True) == default_tiny
     assert marker.stat().st_mtime_ns == stamp  # not written again
     record = json.loads(marker.read_text())
     assert (record["classes"], record["images_per_class"]) == (10, 100)
-    with pytest.raises(ValueError, match="'smoke' or 'full'"):
-        data.prepare("tiny-imagenet", default_tiny.parent.parent, profile="quick")
+    with pytest.raises(TypeError, match="synthetic must be True or False"):
+        data.prepare("tiny-imagenet", default_tiny.parent.parent, synthetic="smoke")
 
 
 def test_prepare_replaces_a_stand_in_from_another_generator_version(tmp_path):
     root = data.synthetic("stanford-dogs", tmp_path / "synthetic" / "stanford-dogs", classes=1,
                           images_per_class=1, eval_images_per_class=1)
-    again = data.prepare("stanford-dogs", tmp_path)
+    again = data.prepare("stanford-dogs", tmp_path, synthetic=True)
     assert again == root
     assert json.loads((root / "synthetic.json").read_text())["classes"] == 10
 
@@ -480,12 +480,14 @@ def test_pipeline_without_shuffle_keeps_the_loaders_order(tiny):
 
 def test_pipeline_order_and_augmentation_are_fixed_by_the_seed(tiny):
     ds, _ = data.tiny_imagenet(tiny, "train")
+    per_epoch = data.batches_per_epoch(ds, 16)
 
     def two_epochs(seed):
-        p = data.pipeline(ds, resolution=32, batch_size=16, augment=True, seed=seed)
-        return _batches(p), _batches(p)
+        batches = _batches(data.pipeline(ds, resolution=32, batch_size=16, augment=True, seed=seed, epochs=2))
+        return batches[:per_epoch], batches[per_epoch:]
 
     a, b, c = two_epochs(3), two_epochs(3), two_epochs(4)
+    assert len(a[0]) == len(a[1]) == per_epoch == 3  # 48 images: no batch straddles two epochs
     for epoch in range(2):
         for (xa, ya), (xb, yb) in zip(a[epoch], b[epoch]):
             np.testing.assert_array_equal(ya, yb)
@@ -494,6 +496,17 @@ def test_pipeline_order_and_augmentation_are_fixed_by_the_seed(tiny):
     assert sorted(order[0]) == sorted(order[1]) and (order[0] != order[1]).any()  # another seed
     epochs = [np.concatenate([y for _, y in a[k]]) for k in (0, 1)]
     assert (epochs[0] != epochs[1]).any()  # each epoch is a new shuffle
+
+
+def test_an_epoch_is_the_same_whether_the_epochs_before_it_ran_or_not(tiny):
+    """What a resumed training run relies on: epoch 1 asked for directly equals epoch 1 after epoch 0."""
+    ds, _ = data.tiny_imagenet(tiny, "train")
+    endless = data.pipeline(ds, resolution=32, batch_size=16, augment=True, seed=5, epochs=None)
+    second = [batch for _, batch in zip(range(6), endless)][3:]
+    direct = _batches(data.pipeline(ds, resolution=32, batch_size=16, augment=True, seed=5, epoch=1))
+    for (x, y), (xd, yd) in zip(second, direct, strict=True):
+        np.testing.assert_array_equal(y.numpy(), yd)
+        np.testing.assert_array_equal(x.numpy(), xd)
 
 
 def test_augmentation_changes_images_within_documented_bounds(tiny):
@@ -511,14 +524,23 @@ def test_augmentation_changes_images_within_documented_bounds(tiny):
     assert one.min() >= 0 and one.max() <= 255
 
 
-def test_pipeline_accepts_other_datasets_through_a_shuffle_buffer(tiny):
+def test_pipeline_refuses_a_dataset_that_does_not_know_its_files(tiny):
     ds, _ = data.tiny_imagenet(tiny, "train")
-    other = ds.take(20)
+    other = ds.take(20)  # a plain tf.data.Dataset now: its files are not known
     assert data.source_files(other) is None
-    batches = _batches(data.pipeline(other, resolution=24, batch_size=8, shuffle_buffer=20, seed=1))
-    assert [len(y) for _, y in batches] == [8, 8, 4]
-    first = sorted(np.concatenate([y for _, y in batches]).tolist())
-    assert first == sorted(data.source_files(ds)[1][:20].tolist())
+    with pytest.raises(TypeError, match="loader's dataset"):
+        data.pipeline(other, resolution=24)
+
+
+def test_a_loader_dataset_behaves_as_a_tf_data_dataset(tiny):
+    ds, names = data.tiny_imagenet(tiny, "val")
+    assert isinstance(ds, data.FileDataset) and isinstance(ds.dataset, tf.data.Dataset)
+    assert len(ds) == len(ds.files) == 4 * 5
+    image, label = next(iter(ds))
+    assert image.dtype == tf.uint8 and image.shape == (64, 64, 3) and label.dtype == tf.int32
+    batched = ds.map(lambda x, y: (tf.cast(x, tf.float32), y)).take(6).batch(4)
+    assert [int(y.shape[0]) for _, y in batched] == [4, 2]
+    assert data.source_files(ds)[0].tolist() == ds.files.paths.tolist()
 
 
 def test_pipeline_reads_files_as_it_goes(tmp_path):
@@ -568,6 +590,8 @@ def test_study_data_gives_the_stand_in_splits(tmp_path):
     assert {int(label) for _, label in val.as_numpy_iterator()} == labels
     with pytest.raises(ValueError, match="'synthetic'.*'tiny-imagenet'"):
         data.study_data("imagenet", tmp_path)
+    dogs_train, dogs_eval, dog_names = data.splits("synthetic", tmp_path, classes=3, layout="stanford-dogs")
+    assert len(dog_names) == 3 and dog_names.readable[0] == "Disc horizontal stripes"
 
 
 def test_course_folder_is_the_repository_root_from_any_subfolder(tmp_path, monkeypatch):

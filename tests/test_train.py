@@ -4,12 +4,15 @@ import json
 import math
 
 import mnlib  # noqa: F401  (imports TensorFlow quietly)
+
+# isort: split
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnlib import results, train
+from mnlib import costs, data, models, results, train
+from mnlib.train import experiment
 
 RESOLUTION = 32
 CLASSES = 4
@@ -31,13 +34,7 @@ def stand_in(examples=128, seed=0, batch_size=32):
 def small_mobilenet(seed=0, classes=CLASSES):
     """α = 0.25 at 32 px: the smallest MobileNet of the course."""
     keras.utils.set_random_seed(seed)
-    try:
-        from mnlib.models import mobilenet
-    except ImportError:  # the same network, layer for layer
-        return keras.applications.MobileNet(
-            weights=None, alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=classes
-        )
-    return mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=classes)
+    return models.mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=classes)
 
 
 def tiny_cnn(input_shape=(RESOLUTION, RESOLUTION, 3), classes=CLASSES, seed=0):
@@ -129,15 +126,45 @@ def test_interrupted_run_resumes_from_its_backup(tmp_path):
     assert not backup.exists()  # deleted once the run is complete
 
 
-def test_a_backup_of_other_settings_is_not_resumed(tmp_path):
-    data = stand_in(32)
+def test_a_backup_of_other_settings_is_set_aside_not_resumed(tmp_path):
+    batches = stand_in(32)
     backup = tmp_path / "backup"
     with pytest.raises(RuntimeError, match="disconnected"):
-        train.fit(tiny_cnn(), data, epochs=3, backup_dir=backup, recalibrate=0, verbose=0,
+        train.fit(tiny_cnn(), batches, epochs=3, backup_dir=backup, recalibrate=0, verbose=0,
                   callbacks=[Interrupt(at=1)])  # fmt: skip
     watch = Watch()
-    train.fit(tiny_cnn(), data, epochs=2, backup_dir=backup, recalibrate=0, verbose=0, callbacks=[watch])
+    with pytest.warns(UserWarning, match="other settings"):
+        train.fit(tiny_cnn(), batches, epochs=2, backup_dir=backup, recalibrate=0, verbose=0, callbacks=[watch])
     assert watch.epochs == [0, 1]
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("backup.set-aside-")]
+    assert len(aside) == 1 and (aside[0] / "settings.json").is_file()  # kept, not deleted
+
+
+def test_a_backup_whose_settings_cannot_be_read_is_kept_aside(tmp_path):
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "settings.json").write_text("{not json")
+    (backup / "latest.weights.h5").write_bytes(b"someone's weights")
+    with pytest.warns(UserWarning, match="cannot be read"):
+        train.fit(tiny_cnn(), stand_in(32), epochs=1, backup_dir=backup, recalibrate=0, verbose=0)
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("backup.set-aside-")]
+    assert [p.name for p in aside[0].iterdir()] and (aside[0] / "latest.weights.h5").read_bytes() == b"someone's weights"
+
+
+def test_the_backup_identity_includes_seed_augmentation_and_preprocessing(tmp_path):
+    backup = tmp_path / "backup"
+    settings = {"seed": 0, "augment": True, "family": "mobilenet"}
+    with pytest.raises(RuntimeError, match="disconnected"):
+        train.fit(tiny_cnn(), stand_in(32), epochs=2, backup_dir=backup, recalibrate=0, verbose=0,
+                  data_settings=settings, callbacks=[Interrupt(at=1)])  # fmt: skip
+    for change in ({"seed": 1}, {"augment": False}, {"family": "vgg16"}):
+        watch = Watch()
+        with pytest.warns(UserWarning, match="other settings"):
+            with pytest.raises(RuntimeError, match="disconnected"):
+                train.fit(tiny_cnn(), stand_in(32), epochs=2, backup_dir=backup, recalibrate=0, verbose=0,
+                          data_settings=settings | change, callbacks=[watch, Interrupt(at=1)])  # fmt: skip
+        assert watch.epochs[0] == 0  # started afresh
+        settings = settings | change
 
 
 def run_options(tmp_path, **changes):
@@ -157,18 +184,16 @@ def run_options(tmp_path, **changes):
 
 
 def test_run_writes_its_record_and_reuses_it(tmp_path, monkeypatch):
-    pytest.importorskip("mnlib.models")
-    pytest.importorskip("mnlib.costs")
-    from mnlib import costs, models
-
     record = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path))
 
     expected = models.mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), classes=CLASSES)
     assert record["params"] == expected.count_params()
+    moving = sum(2 * layer.moving_mean.shape[0] for layer in expected.layers
+                 if isinstance(layer, keras.layers.BatchNormalization))  # fmt: skip
+    assert record["params"] - record["trainable_params"] == moving  # the statistics do not train
     assert record["mult_adds"] == int(costs.model_cost(expected)["mult_adds"].sum()) > 0
     assert record["epochs"] == 2 and len(record["history"]["loss"]) == 2
-    assert 0.0 <= record["top1"] <= 1.0 and record["top5"] is None
-    assert record["seconds"] > 0
+    assert record["top5"] is None and record["seconds"] > 0 and record["inference_images_per_second"] > 0
     assert record["batch_size"] == 32  # the batches given, not the default
     assert record["model_args"] == {"alpha": 0.25} and record["profile"] == "smoke"
     assert record["environment"]["tensorflow"] == tf.__version__
@@ -180,16 +205,16 @@ def test_run_writes_its_record_and_reuses_it(tmp_path, monkeypatch):
     assert on_disk["top1"] == record["top1"]
     assert results.load(tmp_path)["alpha"].tolist() == [0.25]
 
-    # Asked again with the same settings: the saved record, no training.
+    # Asked again with the same configuration, from another chapter: the saved record, no training.
     def no_training(*args, **kwargs):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(train, "fit", no_training)
-    again = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path))
+    monkeypatch.setattr(experiment, "fit", no_training)
+    again = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path, notebook="another chapter"))
     assert again["top1"] == record["top1"] and again["created"] == record["created"]
 
-    # Other settings (more epochs) or force=True: it trains again.
-    for changes in ({"epochs": 3}, {"force": True}):
+    # Another configuration (more epochs, another seed) or force=True: it trains, into another record.
+    for changes in ({"epochs": 3}, {"seed": 1}, {"force": True}):
         with pytest.raises(AssertionError, match="trained again"):
             train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path, **changes))
 
@@ -204,19 +229,48 @@ def test_run_resumes_an_interrupted_experiment(tmp_path, monkeypatch):
         sessions.append(watch)
         return real_fit(*args, callbacks=extra, **kwargs)
 
-    monkeypatch.setattr(train, "fit", fit_with_a_disconnect)
-    data, val = stand_in(32), stand_in(32, seed=1)
+    monkeypatch.setattr(experiment, "fit", fit_with_a_disconnect)
+    batches, val = stand_in(32), stand_in(32, seed=1)
     options = run_options(tmp_path, model=tiny_cnn, model_args={})
     with pytest.raises(RuntimeError, match="disconnected"):
-        train.run(data, val, **options)
+        train.run(batches, val, **options)
     assert list(tmp_path.glob("*.json")) == []  # no record for an unfinished run
     assert len(list((tmp_path / "backup").iterdir())) == 1
 
-    record = train.run(data, val, **options)
+    record = train.run(batches, val, **options)
     assert sessions[1].epochs == [1]  # the second session trained only the last epoch
     assert record["epochs"] == 2 and len(record["history"]["top1"]) == 2
     assert record["model"] == "tiny_cnn"
     assert not (tmp_path / "backup").exists()
+
+
+@pytest.fixture(scope="module")
+def small_stand_in(tmp_path_factory):
+    root = data.synthetic("tiny-imagenet", tmp_path_factory.mktemp("s") / "tiny", classes=4, images_per_class=24,
+                          eval_images_per_class=6, quirks=False)
+    return data.tiny_imagenet(root, "train")[0], data.tiny_imagenet(root, "val")[0]
+
+
+def test_a_resumed_run_gives_the_record_of_an_uninterrupted_one(tmp_path, monkeypatch, small_stand_in):
+    """Data order and augmentation come from (seed, epoch): an interruption changes nothing."""
+    train_files, val_files = small_stand_in
+    options = run_options(tmp_path, model=tiny_cnn, model_args={}, epochs=3, batch_size=16, recalibrate=2)
+    tf.config.experimental.enable_op_determinism()
+    try:
+        whole = train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "whole"}))
+        real_fit = train.fit
+        monkeypatch.setattr(experiment, "fit", lambda *a, **k: real_fit(*a, callbacks=[Interrupt(at=2)], **k))
+        with pytest.raises(RuntimeError, match="disconnected"):
+            train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "cut"}))
+        monkeypatch.setattr(experiment, "fit", real_fit)
+        resumed = train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "cut"}))
+    finally:
+        if hasattr(tf.config.experimental, "disable_op_determinism"):
+            tf.config.experimental.disable_op_determinism()
+    assert resumed["id"] == whole["id"]
+    for metric in ("loss", "top1", "val_loss", "val_top1", "learning_rate"):
+        np.testing.assert_allclose(resumed["history"][metric], whole["history"][metric], rtol=1e-5, err_msg=metric)
+    assert resumed["top1"] == pytest.approx(whole["top1"])
 
 
 BAD = [
@@ -240,8 +294,8 @@ def test_bad_parameters_fail_before_training(tmp_path, monkeypatch, changes, wor
     def must_not_run(*args, **kwargs):
         raise AssertionError("started before checking its parameters")
 
-    monkeypatch.setattr(train, "_build", must_not_run)
-    monkeypatch.setattr(train, "fit", must_not_run)
+    monkeypatch.setattr(experiment, "_build", must_not_run)
+    monkeypatch.setattr(experiment, "fit", must_not_run)
     results_dir = tmp_path / "results"
     with pytest.raises(ValueError, match=words):
         train.run(stand_in(32), stand_in(32), **run_options(results_dir, **changes))
@@ -249,8 +303,10 @@ def test_bad_parameters_fail_before_training(tmp_path, monkeypatch, changes, wor
 
 
 def test_datasets_of_the_wrong_kind_are_refused(tmp_path):
-    with pytest.raises(TypeError, match="tf.data.Dataset"):
+    with pytest.raises(TypeError, match="loader's dataset"):
         train.run(np.zeros((4, 32, 32, 3)), stand_in(32), **run_options(tmp_path))
+    with pytest.raises(ValueError, match="loader's dataset"):  # unbatched, and not a loader's
+        train.run(stand_in(32).unbatch(), stand_in(32), **run_options(tmp_path))
     with pytest.raises(ValueError, match="resolution"):
         train.run(stand_in(32), stand_in(32), **run_options(tmp_path, resolution=64))
 
@@ -291,7 +347,8 @@ def test_recalibrating_batch_norm_measures_the_data(nested):
     weights = [w.numpy().copy() for w in model.trainable_weights]
 
     assert train.recalibrate_batch_norm(model, data, batches=8) == 1
-    norm = next(layer for layer in train._layers(model) if isinstance(layer, keras.layers.BatchNormalization))
+    inner = model.layers[0] if nested else model
+    norm = next(layer for layer in inner.layers if isinstance(layer, keras.layers.BatchNormalization))
     np.testing.assert_allclose(norm.moving_mean.numpy(), x.mean(0), atol=0.05)
     np.testing.assert_allclose(norm.moving_variance.numpy(), x.var(0), rtol=0.05)
     for before, after in zip(weights, model.trainable_weights):
@@ -343,9 +400,16 @@ def test_check_validates_a_grid_without_training(tmp_path, changes, words):
 
 def test_study_settings_fill_in_the_profile():
     smoke = train.study_settings("smoke")
-    assert (smoke["dataset"], smoke["epochs"]) == ("synthetic", 3)
-    assert "synthetic stand-in" in smoke["stand_in"]
+    assert (smoke.dataset, smoke.epochs, smoke.batch_size) == ("synthetic", 5, 32)
+    assert "synthetic stand-in" in smoke.caption
     full = train.study_settings("full", epochs=7, results_dir="/tmp/r")
-    assert (full["dataset"], full["epochs"], full["results_dir"], full["stand_in"]) == ("tiny-imagenet", 7, "/tmp/r", "")
+    assert (full.dataset, full.epochs, str(full.results_dir), full.caption) == ("tiny-imagenet", 7, "/tmp/r", "")
     with pytest.raises(ValueError, match="smoke"):
         train.study_settings("quick")
+    with pytest.raises(ValueError, match="DATASET"):
+        train.study_settings("smoke", dataset="imagenet")
+
+
+def test_device_notice_says_where_training_runs():
+    notice = train.device_notice()
+    assert ("GPU" in notice) and notice.count("\n") == 0
