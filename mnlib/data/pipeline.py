@@ -202,6 +202,9 @@ def pipeline(
     else:
         numbers = tf.data.Dataset.range(epoch, epoch + epochs)
     ds = numbers.flat_map(one_epoch)
+    if epochs is not None:  # flat_map hides the size, which len() and Keras use
+        per_epoch = count // batch_size if drop_remainder else -(-count // batch_size)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(per_epoch * epochs))
     options = tf.data.Options()
     options.deterministic = True
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from mnlib.data.archives import FOLDERS, STANFORD_DOGS, TINY_IMAGENET, _check_name, download
+from mnlib.data.loaders import _breed
 
 __all__ = ["CLASSES", "SHAPES", "synthetic", "is_synthetic", "prepare"]
 
