@@ -301,6 +301,8 @@ def test_write_json_replaces_a_file_whole_or_not_at_all(tmp_path, monkeypatch):
     assert results.read_json(path) is None  # missing
     results.write_json(path, {"rows": [1, 2]})
     assert results.read_json(path) == {"rows": [1, 2]}  # the folder was made
+    if os.name == "posix":  # readable like any file written with open(), not private as a temporary file
+        assert path.stat().st_mode & 0o777 == 0o644
     before = path.read_bytes()
 
     temporaries = []
