@@ -25,8 +25,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: setup
 	$(BIN)/python tools/run_notebooks.py --book
 
+# nbval re-executes every notebook with an empty results folder of its own, so
+# every chapter really trains (and results/ of the working copy is untouched).
 test: setup
-	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env notebooks
+	rm -rf _build/test-results
+	MNLIB_RESULTS_DIR=$(CURDIR)/_build/test-results $(BIN)/python -m pytest tests --nbval-lax --nbval-current-env notebooks
 	$(MAKE) test-colab
 
 # mnlib as a Colab notebook installs it: on Colab's versions of its dependencies.

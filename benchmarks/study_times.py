@@ -1,77 +1,90 @@
-"""How long the width and resolution studies take on this machine.
+"""How long the course's chapters take on this machine.
 
-1. Wall time of the smoke profile of notebooks 03 and 04, executed headless
-   with papermill exactly as `make book` does (into a temporary folder, with
-   an empty results folder so every network trains).
+1. The smoke profile's wall time of every chapter in the table of contents,
+   executed headless with papermill as `make book` does (into a temporary
+   folder, with an empty results folder, so every network trains).
 2. The full profile's time per epoch on this machine: one epoch of each
-   network of notebook 03 on a stand-in of the full profile's size (10
-   classes x 500 training images at 64 px, as Tiny ImageNet's 10-class
-   subset), through mnlib.train.run, and the full study it implies
-   (30 epochs per network).
+   network of chapters 3 and 4 on a stand-in of the full profile's size
+   (10 classes x 500 training images and 50 validation images per class, as
+   Tiny ImageNet's 10-class subset), through mnlib.train.run, and the full
+   studies it implies (30 epochs per network).
 
-    python benchmarks/study_times.py [--skip-notebooks] [--skip-epochs]
+On a GPU machine the same script measures the GPU; the device is printed.
+
+    python benchmarks/study_times.py [--skip-notebooks] [--skip-epochs] [--notebooks 03 04]
 """
 
 import argparse
+import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import mnlib  # noqa: F401  (imports TensorFlow quietly)
+
+# isort: split
 import papermill
-import tensorflow as tf
 
 from mnlib import data, train
 
 ROOT = Path(__file__).resolve().parent.parent
-FULL_EPOCHS = 30  # the full profile's epochs per network (notebooks 03 and 04)
+sys.path.insert(0, str(ROOT / "tools"))
+from run_notebooks import toc_notebooks  # noqa: E402
+
+FULL_EPOCHS = 30  # the full profile's epochs per network (chapters 3 and 4)
 
 
-def smoke_notebook_seconds(name: str, folder: Path) -> float:
-    notebook = ROOT / "notebooks" / f"{name}.ipynb"
+def smoke_seconds(notebook: Path, folder: Path) -> float:
+    """Wall time of one chapter's smoke run, with a results folder of its own."""
+    os.environ["MNLIB_RESULTS_DIR"] = str(folder / notebook.stem / "results")
     start = time.perf_counter()
-    papermill.execute_notebook(str(notebook), str(folder / f"{name}.ipynb"), cwd=str(notebook.parent),
-                               parameters={"RESULTS_DIR": str(folder / "results")},
+    papermill.execute_notebook(str(notebook), str(folder / notebook.name), cwd=str(notebook.parent),
                                kernel_name="python3", progress_bar=False)
     return time.perf_counter() - start
 
 
+def epoch_seconds(folder: Path, device: str) -> None:
+    root = data.synthetic("tiny-imagenet", folder / "full-size", classes=10, images_per_class=500,
+                          eval_images_per_class=50, quirks=False)
+    train_images, _ = data.tiny_imagenet(root, "train")
+    val_images, _ = data.tiny_imagenet(root, "val")
+    networks = [({"alpha": a}, 64) for a in (1.0, 0.75, 0.5, 0.25)] + [({"alpha": 1.0, "shallow": True}, 64)]
+    networks += [({"alpha": 1.0}, r) for r in (52, 44, 36)]
+    print(f"full-size epoch: 10 classes x 500 images, batch 64, on {device} (first epoch, tracing included)")
+    seconds = {}
+    for model_args, resolution in networks:
+        record = train.run(train_images, val_images, dataset="synthetic", classes=10, resolution=resolution,
+                           epochs=1, batch_size=64, model_args=model_args, profile="full",
+                           results_dir=folder / "records", verbose=0)
+        seconds[(str(model_args), resolution)] = record["seconds"]
+        print(f"  {model_args} at {resolution} px: {record['seconds']:.1f} s per epoch "
+              f"({5000 / record['seconds']:.0f} training images/s)", flush=True)
+    width = sum(s for (_, r), s in seconds.items() if r == 64) + seconds[(str({"alpha": 1.0}), 64)]
+    resolution = sum(s for (args, r), s in seconds.items() if args == str({"alpha": 1.0}) and r != 64)
+    print(f"chapter 3, full profile ({FULL_EPOCHS} epochs x 6 networks) on this {device}: "
+          f"about {width * FULL_EPOCHS / 3600:.1f} h")
+    print(f"chapter 4, full profile ({FULL_EPOCHS} epochs x 3 networks beside chapter 3's 64 px) on this {device}: "
+          f"about {resolution * FULL_EPOCHS / 3600:.1f} h")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--skip-notebooks", action="store_true", help="do not time the smoke notebooks")
+    parser.add_argument("--skip-notebooks", action="store_true", help="do not time the smoke runs")
     parser.add_argument("--skip-epochs", action="store_true", help="do not time full-size epochs")
+    parser.add_argument("--notebooks", nargs="*", help="chapter numbers to time (default: all)")
     args = parser.parse_args()
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    print(f"TensorFlow {tf.__version__} on {device}")
-
+    device = train.accelerator()["device"]
+    print(f"mnlib on {device}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not args.skip_notebooks:
-            for name in ("03_width_multiplier", "04_resolution_multiplier"):
-                seconds = smoke_notebook_seconds(name, tmp)
-                print(f"smoke profile, {name}: {seconds:.0f} s wall time", flush=True)
-
+            for notebook in toc_notebooks():
+                if args.notebooks and notebook.name[:2] not in args.notebooks:
+                    continue
+                print(f"smoke profile, {notebook.stem}: {smoke_seconds(notebook, tmp):.0f} s wall time", flush=True)
         if not args.skip_epochs:
-            root = data.synthetic("tiny-imagenet", tmp / "full-size", classes=10, images_per_class=500,
-                                  eval_images_per_class=50, quirks=False)
-            train_images, _ = data.tiny_imagenet(root, "train")
-            val_images, _ = data.tiny_imagenet(root, "val")
-            networks = [{"alpha": a} for a in (1.0, 0.75, 0.5, 0.25)] + [{"alpha": 1.0, "shallow": True}]
-            seconds = {}
-            print(f"full-size epoch: 10 classes x 500 images at 64 px, batch 64, on {device}")
-            for model_args in networks:
-                record = train.run(train_images, val_images, notebook="benchmark", dataset="synthetic",
-                                   classes=10, resolution=64, epochs=1, model_args=model_args,
-                                   profile="full", results_dir=tmp / "records", verbose=0)
-                seconds[str(model_args)] = record["seconds"]
-                print(f"  {model_args}: {record['seconds']:.1f} s per epoch "
-                      f"({5000 / record['seconds']:.0f} training images/s; first epoch, tracing included)",
-                      flush=True)
-            # Notebook 03's full profile trains these five networks and alpha 1 once more
-            # without augmentation (about as long as alpha 1 with it).
-            per_epoch = sum(seconds.values()) + seconds[str({"alpha": 1.0})]
-            print(f"notebook 03, full profile ({FULL_EPOCHS} epochs x 6 networks) on this {device}: "
-                  f"about {per_epoch * FULL_EPOCHS / 3600:.1f} h")
+            epoch_seconds(tmp, device)
 
 
 if __name__ == "__main__":

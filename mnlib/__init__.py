@@ -2,8 +2,14 @@
 
 One module per concept:
 
-* :mod:`mnlib.costs`  - the cost (Mult-Adds, parameters) of convolutions and models;
-* :mod:`mnlib.models` - MobileNet v1 written from the paper's Table 1.
+* :mod:`mnlib.costs` - the cost (Mult-Adds, parameters) of convolutions and models;
+* :mod:`mnlib.models` - MobileNet v1 written from the paper's Table 1 (and, in
+  :mod:`mnlib.baselines`, VGG16 and InceptionV3 beside it);
+* :mod:`mnlib.data` - the datasets, their synthetic stand-ins, the input pipeline;
+* :mod:`mnlib.train` - training and evaluation, one record per experiment;
+* :mod:`mnlib.results` - the result records and the tables built from them;
+* :mod:`mnlib.plots` - the figures the chapters share;
+* :mod:`mnlib.reference` - the paper's and the report's published figures.
 
 Importing :mod:`mnlib` imports TensorFlow quietly: TensorFlow's C++ start-up
 messages (oneDNN, CUDA probing) are written to the process' standard error before
@@ -39,6 +45,10 @@ def _stderr_silenced():
 def course_folder(name: str) -> pathlib.Path:
     """Where the course keeps ``name`` (``"data"``, ``"results"``): at the repository's root.
 
+    The environment variable ``MNLIB_<NAME>_DIR`` (``MNLIB_RESULTS_DIR``,
+    ``MNLIB_DATA_DIR``), when set, names the folder instead: the tests run
+    the notebooks with an empty results folder of their own that way.
+
     Run from anywhere inside the course's repository (``notebooks/``, its
     root, a subfolder), this is ``<root>/<name>``, given relative to the
     current folder (``../data`` from ``notebooks/``), so that the same
@@ -46,6 +56,9 @@ def course_folder(name: str) -> pathlib.Path:
     from ``notebooks/``. Outside the repository (on Colab, say) it is
     ``./<name>``.
     """
+    chosen = os.environ.get(f"MNLIB_{name.upper()}_DIR")
+    if chosen:
+        return pathlib.Path(chosen)
     here = pathlib.Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file() and (folder / "mnlib" / "__init__.py").is_file():

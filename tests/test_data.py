@@ -595,6 +595,8 @@ def test_study_data_gives_the_stand_in_splits(tmp_path):
 
 
 def test_course_folder_is_the_repository_root_from_any_subfolder(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNLIB_DATA_DIR", raising=False)
+    monkeypatch.delenv("MNLIB_RESULTS_DIR", raising=False)
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root / "notebooks")
     assert mnlib.course_folder("data") == Path("../data")
@@ -602,3 +604,5 @@ def test_course_folder_is_the_repository_root_from_any_subfolder(tmp_path, monke
     assert mnlib.course_folder("results") == Path("results")
     monkeypatch.chdir(tmp_path)  # outside the repository
     assert mnlib.course_folder("data") == Path("data")
+    monkeypatch.setenv("MNLIB_RESULTS_DIR", str(tmp_path / "elsewhere"))  # as the tests run the notebooks
+    assert mnlib.course_folder("results") == tmp_path / "elsewhere"
