@@ -13,11 +13,11 @@ be close to 1.
 import argparse
 import time
 
-import mnlib  # noqa: F401  (imports TensorFlow quietly)
 import keras
 import numpy as np
 import tensorflow as tf
 
+import mnlib  # noqa: F401  (imports TensorFlow quietly)
 from mnlib.models import mobilenet
 
 

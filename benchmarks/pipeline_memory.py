@@ -33,7 +33,6 @@ def _status(field):
 def child(root):
     """Run one epoch over ``root``; print a JSON line of memory figures."""
     import mnlib  # noqa: F401  (imports TensorFlow quietly)
-
     from mnlib import data
 
     train, _ = data.tiny_imagenet(root, "train")
@@ -58,7 +57,6 @@ def main():
         return child(args.child)
 
     import mnlib  # noqa: F401
-
     from mnlib import data
 
     rows = []

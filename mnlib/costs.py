@@ -284,7 +284,7 @@ def cost_by_kind(cost: pd.DataFrame, kinds=("conv 1x1", "conv dw", "conv", "full
 def profiler_flops(model: keras.Model, op_types=("Conv2D", "DepthwiseConv2dNative", "MatMul")) -> dict:
     """Floating-point operations of one forward pass, counted by TensorFlow's profiler.
 
-    The model is traced for a batch of one image and frozen into a graph;
+    The model is traced for a batch of one image into a graph;
     ``tf.compat.v1.profiler`` then counts the operations of each op type
     from the graph's static shapes. It counts a multiply-accumulate as two
     operations, so convolution and matrix-multiply FLOPs are twice the
@@ -306,13 +306,9 @@ def profiler_flops(model: keras.Model, op_types=("Conv2D", "DepthwiseConv2dNativ
 
 
 def _profile(tf, model, op_types):
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
     spec = tf.TensorSpec([1, *model.input_shape[1:]], model.inputs[0].dtype)
-    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
-    graph = convert_variables_to_constants_v2(concrete).graph
+    # The traced graph itself: its shapes are static, which is all the profiler reads.
+    graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
     flops = {}
     for op_type in op_types:
         options = (

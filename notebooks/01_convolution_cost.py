@@ -46,7 +46,7 @@ PROFILE = "smoke"  # "smoke" counts the paper's 4 x 4 grid of alpha x resolution
 KERNEL_SIZES = [3, 5, 7]  # D_K values drawn in the cost-ratio figure (odd integers, at least 1)
 
 # %%
-import mnlib  # first: imports TensorFlow quietly
+import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker

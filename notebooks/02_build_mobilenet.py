@@ -44,7 +44,7 @@ RESOLUTION = 224  # input size in pixels of that model, at least 32 (rho is RESO
 SMALL_RESOLUTION = 64  # the report's input size (Tiny ImageNet images), at least 32
 
 # %%
-import mnlib  # first: imports TensorFlow quietly
+import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
 
 import inspect
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from mnlib.data.archives import FOLDERS, STANFORD_DOGS, TINY_IMAGENET, _check_name, download
 from mnlib.data.loaders import _breed
+from mnlib.results import write_json
 
 __all__ = ["CLASSES", "SHAPES", "synthetic", "is_synthetic", "prepare"]
 
@@ -236,7 +237,7 @@ def synthetic(
     work.mkdir(parents=True)
     writer = _write_tiny_imagenet if name == TINY_IMAGENET else _write_stanford_dogs
     writer(work, classes, images_per_class, eval_images_per_class, seed, quirks, corrupt)
-    (work / _MARKER).write_text(json.dumps(record, indent=1) + "\n")
+    write_json(work / _MARKER, record)
     try:
         work.rename(root)
     except OSError:
