@@ -1,0 +1,128 @@
+"""mnlib.deploy: LiteRT conversion (float32, dynamic range, int8), prediction, latency and size."""
+
+import mnlib  # noqa: F401  (imports TensorFlow quietly)
+
+# isort: split
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+from mnlib import deploy, models
+
+SHAPE = (32, 32, 3)
+CLASSES = 10
+
+
+def _images(count, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (count, *SHAPE)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A small MobileNet whose batch-norm statistics fit its own activations (one training-mode pass).
+
+    With the initial statistics (mean 0, variance 1) a random MobileNet in
+    inference mode gives near-uniform, degenerate outputs; momentum 0 makes one
+    pass set each layer's statistics to those of its input.
+    """
+    net = models.mobilenet(alpha=0.5, input_shape=SHAPE, classes=CLASSES)
+    norms = [layer for layer in net.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.momentum = 0.0
+    net(_images(64, seed=1), training=True)
+    for layer in norms:
+        layer.momentum = 0.99
+    return net
+
+
+@pytest.fixture(scope="module")
+def flatbuffers(model):
+    representative = tf.data.Dataset.from_tensor_slices(_images(100, seed=2)).batch(25)
+    return {
+        "float32": deploy.convert(model),
+        "dynamic": deploy.convert(model, "dynamic"),
+        "int8": deploy.convert(model, "int8", representative_data=representative),
+    }
+
+
+def test_outputs_are_not_degenerate(model):
+    probabilities = model(_images(8), training=False).numpy()
+    assert probabilities.max(axis=1).min() > 1.5 / CLASSES  # not uniform: the comparisons below mean something
+
+
+def test_float32_gives_the_keras_probabilities(model, flatbuffers):
+    images = _images(7, seed=3)
+    expected = model(images, training=False).numpy()
+    got = deploy.predict(flatbuffers["float32"], images, batch=4)  # a full chunk and a remainder
+    assert got.shape == (7, CLASSES)
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+
+
+def test_int8_is_small_takes_int8_and_gives_probabilities(flatbuffers):
+    assert len(flatbuffers["int8"]) < len(flatbuffers["float32"]) / 3
+    interpreter = Interpreter(model_content=flatbuffers["int8"])
+    assert interpreter.get_input_details()[0]["dtype"] == np.int8
+    output = interpreter.get_output_details()[0]
+    assert output["dtype"] == np.int8
+    probabilities = deploy.predict(flatbuffers["int8"], _images(16, seed=4))
+    assert probabilities.shape == (16, CLASSES)
+    # Each int8 output is the true probability rounded to a multiple of the output's scale, so it is off by at most
+    # half a step; the sum of CLASSES of them by at most CLASSES * scale / 2 (plus float rounding).
+    scale = output["quantization"][0]
+    tolerance = CLASSES * scale / 2 + 1e-6
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=tolerance, rtol=0)
+    assert probabilities.min() >= 0
+
+
+def test_dynamic_range_stores_int8_weights_too(flatbuffers):
+    # Dynamic range also stores the weights in int8, so it is about as small as the int8 model (int8's int32 biases and
+    # per-tensor activation scales can make it a little larger), not halfway to float32.
+    assert len(flatbuffers["dynamic"]) < len(flatbuffers["float32"]) / 3
+
+
+def test_sizes_of_a_keras_model_and_flatbuffers(model, flatbuffers):
+    assert deploy.size_bytes(flatbuffers["int8"]) == len(flatbuffers["int8"])
+    assert deploy.size_bytes(model) > len(flatbuffers["int8"])
+
+
+def test_latency_of_keras_and_litert(model, flatbuffers):
+    for subject, kind in ((model, "keras"), (flatbuffers["float32"], "litert"), (flatbuffers["int8"], "litert")):
+        result = deploy.latency(subject, SHAPE, runs=5, warmup=1)
+        assert result["kind"] == kind and result["runs"] == 5
+        for key in ("median_ms", "p10_ms", "p90_ms"):
+            assert np.isfinite(result[key]) and result[key] > 0
+        assert result["p10_ms"] <= result["median_ms"] <= result["p90_ms"]
+
+
+def test_int8_without_representative_data_says_why(model):
+    with pytest.raises(ValueError, match="representative_data.*scale"):
+        deploy.convert(model, "int8")
+
+
+def test_unknown_quantize_lists_the_choices(model):
+    with pytest.raises(ValueError, match="None, 'dynamic', 'int8'"):
+        deploy.convert(model, "float16")
+
+
+def test_bad_latency_arguments(model, flatbuffers):
+    with pytest.raises(ValueError, match="runs must be an integer >= 1"):
+        deploy.latency(model, SHAPE, runs=0)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        deploy.latency(flatbuffers["float32"], SHAPE, threads=0)
+    with pytest.raises(ValueError, match=r"input_shape must be \(H, W, 3\)"):
+        deploy.latency(model, (32, 32))
+    with pytest.raises(ValueError, match="input_shape must have shape"):
+        deploy.latency(flatbuffers["float32"], (64, 64, 3))
+    with pytest.raises(TypeError, match="keras.Model or a LiteRT flatbuffer"):
+        deploy.latency("model.tflite", SHAPE)
+
+
+def test_images_of_the_wrong_shape(flatbuffers):
+    with pytest.raises(ValueError, match=r"images must have shape \(H, W, 3\) = \(32, 32, 3\)"):
+        deploy.predict(flatbuffers["float32"], np.zeros((2, 64, 64, 3), np.float32))
+    with pytest.raises(ValueError, match="images must be a batch"):
+        deploy.predict(flatbuffers["float32"], np.zeros(SHAPE, np.float32))
+    with pytest.raises(TypeError, match="bytes of a flatbuffer"):
+        deploy.predict("model.tflite", _images(1))
