@@ -9,7 +9,7 @@ times every variant of every network once (in alternating order), and each
 variant's figure is the median over rounds of its per-round medians. Ratios come
 from the same run, next to the ratio of Mult-Adds (mnlib.costs.model_cost).
 
-    python benchmarks/latency.py [--rounds 3] [--runs 10] [--networks mobilenet-1.0-224 vgg16-224 ...]
+    python benchmarks/latency.py [--rounds 3] [--runs 5] [--calibration 10] [--networks mobilenet-1.0-224 vgg16-224 ...]
 """
 
 import argparse
@@ -60,7 +60,7 @@ def measure(prepared, rounds, runs):
         for key in order if round_ % 2 == 0 else reversed(order):
             net, variant = key
             result = deploy.latency(prepared[net]["variants"][variant], prepared[net]["shape"], threads=1,
-                                    runs=runs, warmup=3)
+                                    runs=runs, warmup=2)
             times[key].append(result["median_ms"])
     return {key: float(np.median(values)) for key, values in times.items()}
 
@@ -94,8 +94,10 @@ def main():
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS, help="networks to time")
     parser.add_argument("--classes", type=int, default=1000, help="classes of the classifier (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per variant and round (default 10)")
-    parser.add_argument("--calibration", type=int, default=100, help="representative images for int8 (default 100)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per variant and round (default 5)")
+    # Latency and size do not depend on how well the int8 scales fit, so a few images do here (the library's
+    # guidance for a model that is to be used is 100-300).
+    parser.add_argument("--calibration", type=int, default=10, help="representative images for int8 (default 10)")
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)

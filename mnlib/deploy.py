@@ -91,7 +91,8 @@ def convert(model: keras.Model, quantize: str | None = None, representative_data
     Raises:
         TypeError: if ``model`` is not a Keras model.
         ValueError: for an unknown ``quantize``, ``"int8"`` without
-            representative data, or representative data that are not images.
+            representative data, or representative data that are not images
+            of the model's input shape.
 
     Introduced in chapter 8.
     """
@@ -107,6 +108,7 @@ def convert(model: keras.Model, quantize: str | None = None, representative_data
                 'Pass some training images, or use quantize="dynamic", which needs none.'
             )
         images = _representative_images(representative_data)
+        _check_image_shape(images.shape[1:], model.input_shape[1:], "representative_data")
     with tempfile.TemporaryDirectory() as folder:
         _export(model, folder)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)

@@ -101,6 +101,13 @@ def test_int8_without_representative_data_says_why(model):
         deploy.convert(model, "int8")
 
 
+def test_representative_data_must_be_images_the_model_takes(model):
+    with pytest.raises(ValueError, match=r"representative_data must have shape \(H, W, 3\) = \(32, 32, 3\)"):
+        deploy.convert(model, "int8", representative_data=np.zeros((4, 64, 64, 3), np.float32))
+    with pytest.raises(ValueError, match=r"representative_data must hold images \[N, H, W, 3\]"):
+        deploy.convert(model, "int8", representative_data=np.zeros((4, 32, 32), np.float32))
+
+
 def test_unknown_quantize_lists_the_choices(model):
     with pytest.raises(ValueError, match="None, 'dynamic', 'int8'"):
         deploy.convert(model, "float16")
