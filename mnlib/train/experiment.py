@@ -5,213 +5,28 @@
 backup that survives a disconnect), evaluates it and writes a result record
 (:mod:`mnlib.results`). A record's identity is its configuration, not the
 chapter that ran it: a configuration already in the results folder is loaded,
-not retrained, by any chapter. Introduced in chapter 3.
+not retrained, by any chapter. A transfer model can be fine-tuned after its
+frozen phase (``fine_tune``, the comparison chapter). Introduced in chapter 3.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import math
 import pathlib
 import shutil
 import time
-from numbers import Real
 
 import keras
 import tensorflow as tf
 
 from mnlib import results
-from mnlib.train.loop import _count_batches, _is_int, accelerator, evaluate, fit
-from mnlib.train.optim import LEARNING_RATES, OPTIMIZERS
+from mnlib.train.loop import _count_batches, accelerator, evaluate, fit
+from mnlib.train.optim import LEARNING_RATES
+from mnlib.train.settings import FINE_TUNE_LEARNING_RATE, _check_dataset, _check_parameters
 
-__all__ = ["PROFILES", "StudySettings", "study_settings", "device_notice", "run", "check", "MODEL_ARGS"]
-
-#: Arguments :func:`run` accepts in ``model_args`` for each model it builds by name
-#: (input shape and classes come from ``resolution`` and ``classes``).
-MODEL_ARGS = {
-    "mobilenet": ("alpha", "shallow", "dropout", "weights", "hidden_units"),
-    "vgg16": ("weights", "hidden_units", "dropout"),
-    "inception_v3": ("weights", "hidden_units", "dropout"),
-}
-
-_MIN_RESOLUTION = 32  # five stride-2 stages leave a 1x1 map at 32 px
-
-
-# --------------------------------------------------------------------------
-# Study settings
-
-
-#: What each profile means for a training chapter: its dataset, epochs and batch size.
-PROFILES = {
-    "smoke": {"dataset": "synthetic", "epochs": 5, "batch_size": 32},
-    "full": {"dataset": "tiny-imagenet", "epochs": 30, "batch_size": 64},
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class StudySettings:
-    """A training chapter's settings, each ``None`` of its parameters cell resolved.
-
-    Attributes:
-        profile: ``"smoke"`` or ``"full"``.
-        dataset: ``"synthetic"``, ``"tiny-imagenet"`` or ``"stanford-dogs"``.
-        epochs: training epochs per network.
-        batch_size: images per training step.
-        data_dir: the datasets' folder.
-        results_dir: the result records' folder.
-        caption: a suffix for titles and captions that labels results on the
-            synthetic stand-in (``" (synthetic stand-in, smoke run)"``; empty for real data).
-    """
-
-    profile: str
-    dataset: str
-    epochs: int
-    batch_size: int
-    data_dir: pathlib.Path
-    results_dir: pathlib.Path
-    caption: str
-
-
-def study_settings(profile: str, dataset=None, epochs=None, batch_size=None, data_dir=None, results_dir=None,
-                   *, defaults: dict | None = None) -> StudySettings:
-    """A training chapter's :class:`StudySettings`, with ``None`` replaced by the profile's choice.
-
-    Args:
-        profile: ``"smoke"`` (the synthetic stand-in, a few epochs) or ``"full"``
-            (the real dataset); see :data:`PROFILES`.
-        dataset, epochs, batch_size: override the profile's.
-        data_dir, results_dir: default ``data/`` and ``results/`` at the
-            course's root (:func:`mnlib.course_folder`).
-        defaults: another table like :data:`PROFILES` (a chapter with other needs).
-    """
-    import mnlib
-    from mnlib.data import DATASETS
-
-    table = PROFILES if defaults is None else defaults
-    if profile not in table:
-        raise ValueError(f"PROFILE must be one of {tuple(table)}; got {profile!r}.")
-    dataset = dataset or table[profile]["dataset"]
-    if dataset not in DATASETS:
-        raise ValueError(f"DATASET must be one of {tuple(DATASETS)} or None; got {dataset!r}.")
-    return StudySettings(
-        profile=profile,
-        dataset=dataset,
-        epochs=epochs or table[profile]["epochs"],
-        batch_size=batch_size or table[profile]["batch_size"],
-        data_dir=pathlib.Path(data_dir or mnlib.course_folder("data")),
-        results_dir=pathlib.Path(results_dir or mnlib.course_folder("results")),
-        caption=" (synthetic stand-in, smoke run)" if dataset == "synthetic" else "",
-    )
-
-
-def device_notice() -> str:
-    """One line that says where training will run, and what to do on Colab without a GPU."""
-    import sys
-
-    device = accelerator()
-    if device["gpu"]:
-        return f"Training on {device['device']}."
-    line = "Training on the CPU: no GPU found."
-    if "google.colab" in sys.modules:
-        line += " The full profile needs one: Runtime → Change runtime type → GPU, then run again."
-    else:
-        line += " Fine for the smoke profile; the full profile needs a GPU (e.g. on Colab)."
-    return line
-
-
-# --------------------------------------------------------------------------
-# Checking parameters
-
-
-def _check_dataset(name, dataset, resolution):
-    """Raise unless ``dataset`` is a loader's dataset or batches of the right size; return True if batched."""
-    from mnlib.data import FileDataset
-
-    if isinstance(dataset, FileDataset):
-        return False
-    if not isinstance(dataset, tf.data.Dataset):
-        raise TypeError(f"{name} must be a loader's dataset (mnlib.data.tiny_imagenet ...) or batches "
-                        f"(a tf.data.Dataset); got {type(dataset).__name__}.")
-    spec = dataset.element_spec
-    if not (isinstance(spec, tuple) and len(spec) == 2) or spec[0].shape.rank != 4:
-        raise ValueError(f"{name} must be a loader's dataset, or batches of (images [B, H, W, 3], labels [B]); "
-                         f"it yields {spec}.")
-    shape = spec[0].shape
-    if tuple(shape[1:3]) != (resolution, resolution) and None not in tuple(shape[1:3]):
-        raise ValueError(
-            f"{name} is batched with {shape[1]}x{shape[2]} images but resolution={resolution}; "
-            "pass the loader's dataset (run() resizes it) or batches at the right size."
-        )
-    return True
-
-
-def _check_model(model, model_args):
-    if callable(model) and not isinstance(model, str):
-        return
-    if model not in MODEL_ARGS:
-        raise ValueError(
-            f"unknown model {model!r}; run() builds {tuple(MODEL_ARGS)}. For another model, pass a function "
-            "builder(input_shape=(r, r, 3), classes=n, **model_args) -> keras.Model."
-        )
-    unknown = sorted(set(model_args) - set(MODEL_ARGS[model]))
-    if unknown:
-        raise ValueError(
-            f"model_args {unknown} are not arguments of {model} that run() sets; allowed: "
-            f"{MODEL_ARGS[model]} (resolution and classes set the input shape and the classifier)."
-        )
-    alpha = model_args.get("alpha", 1.0)
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
-        raise ValueError(
-            f"the width multiplier alpha (α) must be a number in (0, 1]; got {alpha!r}. "
-            "The paper uses 1.0, 0.75, 0.5 and 0.25."
-        )
-
-
-def _check_number(p, name, test, allowed):
-    value = p[name]
-    if isinstance(value, bool) or not isinstance(value, Real) or not test(value):
-        raise ValueError(f"{name} must be {allowed}; got {value!r}.")
-
-
-def _check_parameters(p):
-    """Validate :func:`run`'s parameters, cheapest first, before anything is built."""
-    from mnlib.data import DATASETS, FAMILIES
-
-    if p["notebook"] is not None and (not isinstance(p["notebook"], str) or not p["notebook"].strip()):
-        raise ValueError("notebook, when given, names the chapter that runs the experiment, e.g. '03_width'.")
-    if p["dataset"] not in DATASETS:
-        known = "; ".join(f"'{k}': {v}" for k, v in DATASETS.items())
-        raise ValueError(f"unknown dataset {p['dataset']!r}. Choose one of {known}.")
-    if not _is_int(p["classes"]) or p["classes"] < 2:
-        raise ValueError(f"classes must be an integer >= 2; got {p['classes']!r}.")
-    if not _is_int(p["resolution"]) or p["resolution"] < _MIN_RESOLUTION:
-        raise ValueError(
-            f"resolution must be an integer number of pixels >= {_MIN_RESOLUTION} (MobileNet halves "
-            f"the image five times; 32 px leaves a 1x1 map); got {p['resolution']!r}."
-        )
-    if not isinstance(p["model_args"], dict):
-        raise ValueError(f"model_args must be a dict, e.g. {{'alpha': 0.5}}; got {p['model_args']!r}.")
-    _check_model(p["model"], p["model_args"])
-    for name in ("epochs", "batch_size"):
-        if not _is_int(p[name]) or p[name] < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {p[name]!r}.")
-    if p["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {p['optimizer']!r}.")
-    if p["learning_rate"] is not None:
-        _check_number(p, "learning_rate", lambda v: 0 < v < 10, "a positive number (e.g. 0.01) or None")
-    _check_number(p, "warmup_epochs", lambda v: v >= 0, "a number >= 0")
-    _check_number(p, "weight_decay", lambda v: v >= 0, "a number >= 0")
-    if not _is_int(p["recalibrate"]) or p["recalibrate"] < 0:
-        raise ValueError(f"recalibrate must be a number of batches >= 0; got {p['recalibrate']!r}.")
-    if not _is_int(p["seed"]):
-        raise ValueError(f"seed must be an integer; got {p['seed']!r}.")
-    if p["family"] is not None and p["family"] not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES} or None (the model's own); got {p['family']!r}.")
-    if p["profile"] not in PROFILES:
-        raise ValueError(f"profile must be 'smoke' (a quick run that checks the code) or 'full'; got {p['profile']!r}.")
-
+__all__ = ["run", "check"]
 
 # --------------------------------------------------------------------------
 # run
@@ -262,7 +77,8 @@ def _saved(results_dir, record_id, save_model, verbose):
         return None
     if verbose:
         print(f"Loaded the saved result {record_id}.json ({saved['epochs']} epochs in "
-              f"{_duration(saved['seconds'])} on {saved['environment'].get('device')}); pass force=True to train again.")
+              f"{_duration(saved['seconds'])} on {saved['environment'].get('device')}); "
+              "pass force=True to train again.")
     saved["path"] = str(results_dir / f"{record_id}.json")
     return saved
 
@@ -287,9 +103,15 @@ def _epochs_from(pipeline, dataset, options, first_epoch):
     return pipeline(dataset, epoch=first_epoch, **options)
 
 
-def _throughput(network, resolution, batch=64, repeats=3) -> float:
+def _input_side(val, resolution) -> int:
+    """The side of the images the model gets: the validation batches' (the pipeline raises InceptionV3's to 75)."""
+    side = val.element_spec[0].shape[1]
+    return resolution if side is None else int(side)
+
+
+def _throughput(network, batch=64, repeats=3) -> float:
     """Inference images per second of ``network`` on random batches of 64 (after a warm-up call)."""
-    images = tf.random.uniform([batch, resolution, resolution, 3], -1, 1)
+    images = tf.random.uniform([batch, *network.input_shape[1:]], -1, 1)
     step = tf.function(lambda x: network(x, training=False))
     step(images)
     start = time.perf_counter()
@@ -325,6 +147,7 @@ def run(
     save_model: bool = False,
     mixed_precision: bool | None = None,
     jit_compile: bool | None = None,
+    fine_tune: dict | None = None,
     force: bool = False,
     verbose: int = 2,
 ) -> dict:
@@ -335,7 +158,8 @@ def run(
     without training (``force=True`` trains again), whichever chapter wrote it.
     A backup of this configuration in ``<results_dir>/backup/<id>`` (a session
     cut off) is resumed from its last epoch, and the record is then the same
-    as an uninterrupted run's.
+    as an uninterrupted run's (with a fine-tuning phase too: it has its own
+    backup inside that folder).
 
     Args:
         train, val: a loader's datasets (:class:`mnlib.data.FileDataset`:
@@ -346,7 +170,8 @@ def run(
         dataset: ``"synthetic"``, ``"tiny-imagenet"`` or ``"stanford-dogs"``.
         classes: number of classes (>= 2); labels are ``0 .. classes-1``.
         resolution: input size in pixels (>= 32); ρ = resolution / 224.
-        epochs: epochs to train (>= 1).
+        epochs: epochs to train (>= 1); with ``fine_tune``, those of the
+            first, frozen phase (the record's ``epochs``), before the fine-tuning ones.
         model: ``"mobilenet"``, ``"vgg16"`` or ``"inception_v3"`` (see
             :data:`MODEL_ARGS` and :func:`mnlib.models.baseline`), or a function
             ``builder(input_shape=(r, r, 3), classes=n, **model_args)``
@@ -366,11 +191,25 @@ def run(
         save_model: also write the trained model as ``<id>.keras`` beside the
             record (its field ``model_file``); ``keras.models.load_model`` restores it.
         mixed_precision, jit_compile: default on GPUs only (:func:`~mnlib.train.accelerator`).
+        fine_tune: None, or a second phase after the frozen one for a
+            pretrained model (``model_args["weights"]`` set), e.g. ``{"epochs":
+            2, "layers": 20, "learning_rate": 1e-5}``: the top ``layers`` layers
+            of the body are opened (:func:`mnlib.models.unfreeze`; batch norm
+            stays frozen, with its ImageNet statistics), the model recompiled at
+            ``learning_rate`` (default :data:`FINE_TUNE_LEARNING_RATE`, cosine
+            decay, no warm-up), and trained ``epochs`` more epochs on the
+            epochs of data that follow. Part of the configuration
+            (``training["fine_tune"]``); the record's ``phases`` lists each
+            phase's epochs, trainable parameters and seconds, and its
+            ``history`` has one entry per epoch of both, with ``"phase"``.
         force: train even if a record of this configuration exists.
         verbose: 0 silent, 2 one line per epoch and a summary (default).
 
     Returns:
-        The record (:mod:`mnlib.results` lists its fields), with ``"path"`` added.
+        The record (:mod:`mnlib.results` lists its fields), with ``"path"``
+        added; also ``phases`` (see ``fine_tune``) and ``input_resolution``, the
+        side of the images the model was fed (75 for InceptionV3 below 75 px,
+        :func:`mnlib.data.pipeline`; ``mult_adds`` are counted there).
 
     Raises:
         ValueError: a parameter is outside what is allowed; nothing has been trained or written.
@@ -381,7 +220,7 @@ def run(
         notebook=notebook, dataset=dataset, classes=classes, resolution=resolution, epochs=epochs, model=model,
         model_args=model_args, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         warmup_epochs=warmup_epochs, weight_decay=weight_decay, recalibrate=recalibrate, seed=seed,
-        family=family, profile=profile,
+        family=family, profile=profile, fine_tune=fine_tune,
     )  # fmt: skip
     _check_parameters(parameters)
     train_batched = _check_dataset("train", train, resolution)
@@ -391,18 +230,8 @@ def run(
         batch_size = int(static) if static is not None else int(next(iter(train.take(1)))[0].shape[0])
     family = _family(model, family)
     name = model if isinstance(model, str) else (model_name or getattr(model, "__name__", "model"))
-    training = {
-        "optimizer": optimizer,
-        "learning_rate": LEARNING_RATES[optimizer] if learning_rate is None else float(learning_rate),
-        "schedule": "linear warm-up, cosine decay to 0",
-        "warmup_epochs": float(warmup_epochs),
-        "weight_decay": float(weight_decay),
-        "batch_norm_recalibration": int(recalibrate),
-        "augment": None if train_batched else bool(augment),
-        "family": None if (train_batched and val_batched) else family,
-        "loss": "sparse categorical cross-entropy",
-        "evaluated_on": "val",
-    }
+    training = _training(parameters, augment=None if train_batched else bool(augment),
+                         family=None if (train_batched and val_batched) else family)
     configuration = dict(dataset=dataset, classes=classes, resolution=resolution, model=name, model_args=model_args,
                          seed=seed, profile=profile, epochs=int(epochs), batch_size=int(batch_size), training=training)
     record_id = results.run_id(configuration)
@@ -415,42 +244,125 @@ def run(
     stream, steps, val = _batches(train, val, resolution=resolution, family=family, batch_size=batch_size,
                                   augment=augment, seed=seed, train_batched=train_batched, val_batched=val_batched)
     return _train_and_record(
-        configuration, record_id, stream, steps, val, model=model, results_dir=results_dir, notebook=notebook,
+        configuration, record_id, stream, steps, val, model=model, side=_input_side(val, resolution),
+        results_dir=results_dir, notebook=notebook,
         class_names=class_names, save_model=save_model, mixed_precision=mixed_precision, jit_compile=jit_compile,
         verbose=verbose,
     )
 
 
-def _train_and_record(configuration, record_id, stream, steps, val, *, model, results_dir, notebook, class_names,
-                      save_model, mixed_precision, jit_compile, verbose):
+def _training(p, *, augment, family) -> dict:
+    """How a run trains: the ``training`` part of its configuration."""
+    training = {
+        "optimizer": p["optimizer"],
+        "learning_rate": LEARNING_RATES[p["optimizer"]] if p["learning_rate"] is None else float(p["learning_rate"]),
+        "schedule": "linear warm-up, cosine decay to 0",
+        "warmup_epochs": float(p["warmup_epochs"]),
+        "weight_decay": float(p["weight_decay"]),
+        "batch_norm_recalibration": int(p["recalibrate"]),
+        "augment": augment,
+        "family": family,
+        "loss": "sparse categorical cross-entropy",
+        "evaluated_on": "val",
+    }
+    if p["fine_tune"] is not None:  # absent otherwise: records without it keep their identity
+        tune = p["fine_tune"]
+        training["fine_tune"] = {
+            "epochs": int(tune["epochs"]),
+            "layers": int(tune["layers"]),
+            "learning_rate": float(tune.get("learning_rate", FINE_TUNE_LEARNING_RATE)),
+            "schedule": "cosine decay to 0, no warm-up",
+            "batch_norm": "frozen",
+        }
+    return training
+
+
+def _phase(name, network, epochs, seconds) -> dict:
+    trainable = int(sum(math.prod(w.shape) for w in network.trainable_weights))
+    return {"name": name, "epochs": int(epochs), "trainable_params": trainable, "seconds": round(seconds, 2)}
+
+
+def _shifted(stream, offset, first_epoch):
+    """The batches of epoch ``offset + first_epoch`` on: a later phase goes on with the data that follows."""
+    return stream(offset + first_epoch)
+
+
+def _joined(first, second, names) -> dict:
+    """Two phases' histories as one, each list first's then second's, with ``"phase"`` naming each epoch's."""
+    lengths = [len(first.get("loss", [])), len(second.get("loss", []))]
+    keys = list(dict.fromkeys([*first, *second]))
+    joined = {k: list(first.get(k, [None] * lengths[0])) + list(second.get(k, [None] * lengths[1])) for k in keys}
+    joined["phase"] = [names[0]] * lengths[0] + [names[1]] * lengths[1]
+    return joined
+
+
+def _phases(trained, network, c, stream, steps, val, *, backup, xla, verbose):
+    """Train for the configuration's epochs, then its fine-tuning phase if any: ``(history, seconds, phases)``.
+
+    The fine-tuning phase keeps its own backup in ``backup/fine-tune``: cut
+    off there, a new session restores the first phase's end from its backup
+    (no epoch left to train), opens the body again and resumes the second.
+    """
+    from mnlib.baselines import unfreeze
+
+    training, tune = c["training"], c["training"].get("fine_tune")
+    data_settings = {k: training[k] for k in ("augment", "family")} | {"seed": c["seed"]}
+    options = dict(optimizer=training["optimizer"], weight_decay=training["weight_decay"], steps_per_epoch=steps,
+                   keep_backup=True, data_settings=data_settings, jit_compile=xla,
+                   recalibrate=training["batch_norm_recalibration"], verbose=verbose)  # fmt: skip
+    history, seconds = fit(trained, stream, val, epochs=c["epochs"], learning_rate=training["learning_rate"],
+                           warmup_epochs=training["warmup_epochs"], backup_dir=backup, **options)
+    phases = [_phase("frozen base" if c["model_args"].get("weights") is not None else "train", network, c["epochs"],
+                     seconds)]
+    if tune is None:
+        return history, seconds, phases
+    unfreeze(network, tune["layers"])  # batch norm stays frozen: re-estimation leaves it alone
+    later = stream if isinstance(stream, tf.data.Dataset) else functools.partial(_shifted, stream, c["epochs"])
+    more, extra = fit(trained, later, val, epochs=tune["epochs"], learning_rate=tune["learning_rate"],
+                      warmup_epochs=0, backup_dir=backup / "fine-tune", **options)
+    phases.append(_phase("fine-tune", network, tune["epochs"], extra))
+    return _joined(history, more, [p["name"] for p in phases]), seconds + extra, phases
+
+
+def _check_layers(network, tune):
+    """Raise ValueError (before any training) unless the body has ``tune["layers"]`` layers to open."""
+    if tune is None:
+        return
+    try:
+        count = len(network.get_layer("base").layers)
+    except ValueError:
+        raise ValueError(f"fine_tune needs a transfer model with a nested 'base'; {network.name!r} has none.") from None
+    if tune["layers"] > count:
+        raise ValueError(f"fine_tune['layers'] is at most {count}, the layers of {network.name}'s body; "
+                         f"got {tune['layers']}.")
+
+
+def _train_and_record(configuration, record_id, stream, steps, val, *, model, side, results_dir, notebook,
+                      class_names, save_model, mixed_precision, jit_compile, verbose):
     """The part of :func:`run` that builds, trains, evaluates and writes."""
     c, training = configuration, configuration["training"]
     device = accelerator()
     mixed = device["mixed_precision"] if mixed_precision is None else bool(mixed_precision)
     xla = device["xla"] if jit_compile is None else bool(jit_compile)
-    network = _build(model, c["model_args"], c["resolution"], c["classes"], mixed)
+    network = _build(model, c["model_args"], side, c["classes"], mixed)
+    _check_layers(network, training.get("fine_tune"))
     counts = _counts(network)
     trained = network
     if mixed:  # the loss wants float32 probabilities
         outputs = keras.layers.Activation("linear", dtype="float32", name="float32_output")(network.output)
         trained = keras.Model(network.input, outputs, name=network.name)
     if verbose:
-        print(_announce(c, counts, device["device"], mixed, xla))
+        print(_announce(c, counts, side, device["device"], mixed, xla))
     backup = results_dir / "backup" / record_id
-    history, seconds = fit(
-        trained, stream, val, epochs=c["epochs"], optimizer=training["optimizer"],
-        learning_rate=training["learning_rate"], warmup_epochs=training["warmup_epochs"],
-        weight_decay=training["weight_decay"], steps_per_epoch=steps, backup_dir=backup, keep_backup=True,
-        data_settings={k: training[k] for k in ("augment", "family")} | {"seed": c["seed"]},
-        jit_compile=xla, recalibrate=training["batch_norm_recalibration"], verbose=verbose,
-    )  # fmt: skip
+    history, seconds, phases = _phases(trained, network, c, stream, steps, val, backup=backup, xla=xla,
+                                       verbose=verbose)
     scores = evaluate(trained, val)
     record = dict(
         id=record_id, notebook=notebook, **{k: c[k] for k in ("dataset", "classes", "resolution", "model")},
-        model_args=c["model_args"], **counts, epochs=len(history.get("loss", [])), seconds=round(seconds, 2),
+        model_args=c["model_args"], **counts, epochs=c["epochs"], seconds=round(seconds, 2),
         top1=scores["top1"], top5=scores["top5"], history=history, profile=c["profile"], seed=c["seed"],
-        batch_size=c["batch_size"], training=training, steps_per_epoch=steps,
-        inference_images_per_second=round(_throughput(network, c["resolution"]), 1),
+        batch_size=c["batch_size"], training=training, steps_per_epoch=steps, phases=phases, input_resolution=side,
+        inference_images_per_second=round(_throughput(network), 1),
         environment=results.environment(device=device["device"], mixed_precision=mixed, xla=xla),
     )  # fmt: skip
     if class_names is not None:
@@ -466,20 +378,25 @@ def _train_and_record(configuration, record_id, stream, steps, val, *, model, re
         pass
     if verbose:
         top5 = f", top-5 {scores['top5']:.1%}" if scores["top5"] is not None else ""
-        print(f"top-1 {scores['top1']:.1%}{top5} on val after {record['epochs']} epochs in {_duration(seconds)}; "
+        print(f"top-1 {scores['top1']:.1%}{top5} on val after {len(history.get('loss', []))} epochs in "
+              f"{_duration(seconds)}; "
               f"record {path.name}")
     record = results.read(path)
     record["path"] = str(path)
     return record
 
 
-def _announce(c, counts, device, mixed, xla) -> str:
+def _announce(c, counts, side, device, mixed, xla) -> str:
     args = ", ".join(f"{k}={v}" for k, v in c["model_args"].items())
     cost = f", {counts['mult_adds'] / 1e6:.1f} M Mult-Adds" if counts["mult_adds"] is not None else ""
-    trainable = "" if counts["trainable_params"] == counts["params"] else f" ({counts['trainable_params'] / 1e6:.2f} M trainable)"
-    return (f"{c['model']}({args}) at {c['resolution']}x{c['resolution']} px on {c['dataset']} ({c['classes']} classes): "
-            f"{counts['params'] / 1e6:.2f} M parameters{trainable}{cost}; {c['epochs']} epochs on {device}"
-            + (", mixed precision" if mixed else "") + (", XLA" if xla else "") + ".")
+    trainable = counts["trainable_params"]
+    trainable = "" if trainable == counts["params"] else f" ({trainable / 1e6:.2f} M trainable)"
+    fed = "" if side == c["resolution"] else f" (fed at {side}x{side})"
+    tune = c["training"].get("fine_tune")
+    epochs = f"{c['epochs']} + {tune['epochs']} fine-tuning" if tune else f"{c['epochs']}"
+    return (f"{c['model']}({args}) at {c['resolution']}x{c['resolution']} px{fed} on {c['dataset']} "
+            f"({c['classes']} classes): {counts['params'] / 1e6:.2f} M parameters{trainable}{cost}; {epochs} epochs "
+            f"on {device}" + (", mixed precision" if mixed else "") + (", XLA" if xla else "") + ".")
 
 
 def check(**parameters) -> None:

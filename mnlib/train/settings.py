@@ -1,0 +1,235 @@
+"""What a run may be asked, and a training chapter's settings.
+
+* :func:`~mnlib.train.run`'s parameters are checked here, every one before
+  any data is read or model built (:data:`MODEL_ARGS`, the fine-tuning
+  phase's keys, :data:`FINE_TUNE_LEARNING_RATE`); :func:`~mnlib.train.check`
+  runs the same checks over a study's grid.
+* A chapter's parameters cell leaves ``DATASET``, ``EPOCHS``, ``BATCH_SIZE``,
+  ``DATA_DIR`` and ``RESULTS_DIR`` at ``None`` to take its profile's choice;
+  :func:`study_settings` fills them in (:data:`PROFILES`, or the chapter's
+  own table) and :func:`device_notice` says where training will run.
+
+Introduced in chapter 3; the fine-tuning phase in the comparison chapter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from numbers import Real
+
+import tensorflow as tf
+
+from mnlib.train.loop import _is_int, accelerator
+from mnlib.train.optim import OPTIMIZERS
+
+__all__ = ["PROFILES", "StudySettings", "study_settings", "device_notice", "MODEL_ARGS", "FINE_TUNE_LEARNING_RATE"]
+
+
+#: What each profile means for a training chapter: its dataset, epochs and batch size.
+PROFILES = {
+    "smoke": {"dataset": "synthetic", "epochs": 4, "batch_size": 32},
+    "full": {"dataset": "tiny-imagenet", "epochs": 30, "batch_size": 64},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class StudySettings:
+    """A training chapter's settings, each ``None`` of its parameters cell resolved.
+
+    Attributes:
+        profile: ``"smoke"`` or ``"full"``.
+        dataset: ``"synthetic"``, ``"tiny-imagenet"`` or ``"stanford-dogs"``.
+        epochs: training epochs per network.
+        batch_size: images per training step.
+        data_dir: the datasets' folder.
+        results_dir: the result records' folder.
+        caption: a suffix for titles and captions that labels results on the
+            synthetic stand-in (``" (synthetic stand-in, smoke run)"``; empty for real data).
+    """
+
+    profile: str
+    dataset: str
+    epochs: int
+    batch_size: int
+    data_dir: pathlib.Path
+    results_dir: pathlib.Path
+    caption: str
+
+
+def study_settings(profile: str, dataset=None, epochs=None, batch_size=None, data_dir=None, results_dir=None,
+                   *, defaults: dict | None = None) -> StudySettings:
+    """A training chapter's :class:`StudySettings`, with ``None`` replaced by the profile's choice.
+
+    Args:
+        profile: ``"smoke"`` (the synthetic stand-in, a few epochs) or ``"full"``
+            (the real dataset); see :data:`PROFILES`.
+        dataset, epochs, batch_size: override the profile's.
+        data_dir, results_dir: default ``data/`` and ``results/`` at the
+            course's root (:func:`mnlib.course_folder`).
+        defaults: another table like :data:`PROFILES` (a chapter with other needs).
+    """
+    import mnlib
+    from mnlib.data import DATASETS
+
+    table = PROFILES if defaults is None else defaults
+    if profile not in table:
+        raise ValueError(f"PROFILE must be one of {tuple(table)}; got {profile!r}.")
+    dataset = dataset or table[profile]["dataset"]
+    if dataset not in DATASETS:
+        raise ValueError(f"DATASET must be one of {tuple(DATASETS)} or None; got {dataset!r}.")
+    return StudySettings(
+        profile=profile,
+        dataset=dataset,
+        epochs=epochs or table[profile]["epochs"],
+        batch_size=batch_size or table[profile]["batch_size"],
+        data_dir=pathlib.Path(data_dir or mnlib.course_folder("data")),
+        results_dir=pathlib.Path(results_dir or mnlib.course_folder("results")),
+        caption=" (synthetic stand-in, smoke run)" if dataset == "synthetic" else "",
+    )
+
+
+def device_notice() -> str:
+    """One line that says where training will run, and what to do on Colab without a GPU."""
+    import sys
+
+    device = accelerator()
+    if device["gpu"]:
+        return f"Training on {device['device']}."
+    line = "Training on the CPU: no GPU found."
+    if "google.colab" in sys.modules:
+        line += " The full profile needs one: Runtime → Change runtime type → GPU, then run again."
+    else:
+        line += " Fine for the smoke profile; the full profile needs a GPU (e.g. on Colab)."
+    return line
+
+
+#: Arguments :func:`run` accepts in ``model_args`` for each model it builds by name
+#: (input shape and classes come from ``resolution`` and ``classes``).
+MODEL_ARGS = {
+    "mobilenet": ("alpha", "shallow", "dropout", "weights", "hidden_units"),
+    "vgg16": ("weights", "hidden_units", "dropout"),
+    "inception_v3": ("weights", "hidden_units", "dropout"),
+}
+
+_MIN_RESOLUTION = 32  # five stride-2 stages leave a 1x1 map at 32 px
+
+#: Peak learning rate of a fine-tuning phase unless ``fine_tune`` says otherwise:
+#: the Keras transfer-learning guide's Adam at 1e-5.
+FINE_TUNE_LEARNING_RATE = 1e-5
+
+_FINE_TUNE_KEYS = ("epochs", "layers", "learning_rate")
+
+
+# --------------------------------------------------------------------------
+# Checking parameters
+
+
+def _check_dataset(name, dataset, resolution):
+    """Raise unless ``dataset`` is a loader's dataset or batches of the right size; return True if batched."""
+    from mnlib.data import FileDataset
+
+    if isinstance(dataset, FileDataset):
+        return False
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(f"{name} must be a loader's dataset (mnlib.data.tiny_imagenet ...) or batches "
+                        f"(a tf.data.Dataset); got {type(dataset).__name__}.")
+    spec = dataset.element_spec
+    if not (isinstance(spec, tuple) and len(spec) == 2) or spec[0].shape.rank != 4:
+        raise ValueError(f"{name} must be a loader's dataset, or batches of (images [B, H, W, 3], labels [B]); "
+                         f"it yields {spec}.")
+    shape = spec[0].shape
+    if tuple(shape[1:3]) != (resolution, resolution) and None not in tuple(shape[1:3]):
+        raise ValueError(
+            f"{name} is batched with {shape[1]}x{shape[2]} images but resolution={resolution}; "
+            "pass the loader's dataset (run() resizes it) or batches at the right size."
+        )
+    return True
+
+
+def _check_model(model, model_args):
+    if callable(model) and not isinstance(model, str):
+        return
+    if model not in MODEL_ARGS:
+        raise ValueError(
+            f"unknown model {model!r}; run() builds {tuple(MODEL_ARGS)}. For another model, pass a function "
+            "builder(input_shape=(r, r, 3), classes=n, **model_args) -> keras.Model."
+        )
+    unknown = sorted(set(model_args) - set(MODEL_ARGS[model]))
+    if unknown:
+        raise ValueError(
+            f"model_args {unknown} are not arguments of {model} that run() sets; allowed: "
+            f"{MODEL_ARGS[model]} (resolution and classes set the input shape and the classifier)."
+        )
+    alpha = model_args.get("alpha", 1.0)
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
+        raise ValueError(
+            f"the width multiplier alpha (α) must be a number in (0, 1]; got {alpha!r}. "
+            "The paper uses 1.0, 0.75, 0.5 and 0.25."
+        )
+
+
+def _check_number(p, name, test, allowed):
+    value = p[name]
+    if isinstance(value, bool) or not isinstance(value, Real) or not test(value):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}.")
+
+
+def _check_parameters(p):
+    """Validate :func:`run`'s parameters, cheapest first, before anything is built."""
+    from mnlib.data import DATASETS, FAMILIES
+
+    if p["notebook"] is not None and (not isinstance(p["notebook"], str) or not p["notebook"].strip()):
+        raise ValueError("notebook, when given, names the chapter that runs the experiment, e.g. '03_width'.")
+    if p["dataset"] not in DATASETS:
+        known = "; ".join(f"'{k}': {v}" for k, v in DATASETS.items())
+        raise ValueError(f"unknown dataset {p['dataset']!r}. Choose one of {known}.")
+    if not _is_int(p["classes"]) or p["classes"] < 2:
+        raise ValueError(f"classes must be an integer >= 2; got {p['classes']!r}.")
+    if not _is_int(p["resolution"]) or p["resolution"] < _MIN_RESOLUTION:
+        raise ValueError(
+            f"resolution must be an integer number of pixels >= {_MIN_RESOLUTION} (MobileNet halves "
+            f"the image five times; 32 px leaves a 1x1 map); got {p['resolution']!r}."
+        )
+    if not isinstance(p["model_args"], dict):
+        raise ValueError(f"model_args must be a dict, e.g. {{'alpha': 0.5}}; got {p['model_args']!r}.")
+    _check_model(p["model"], p["model_args"])
+    for name in ("epochs", "batch_size"):
+        if not _is_int(p[name]) or p[name] < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {p[name]!r}.")
+    if p["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {p['optimizer']!r}.")
+    if p["learning_rate"] is not None:
+        _check_number(p, "learning_rate", lambda v: 0 < v < 10, "a positive number (e.g. 0.01) or None")
+    _check_number(p, "warmup_epochs", lambda v: v >= 0, "a number >= 0")
+    _check_number(p, "weight_decay", lambda v: v >= 0, "a number >= 0")
+    if not _is_int(p["recalibrate"]) or p["recalibrate"] < 0:
+        raise ValueError(f"recalibrate must be a number of batches >= 0; got {p['recalibrate']!r}.")
+    if not _is_int(p["seed"]):
+        raise ValueError(f"seed must be an integer; got {p['seed']!r}.")
+    if p["family"] is not None and p["family"] not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES} or None (the model's own); got {p['family']!r}.")
+    if p["profile"] not in PROFILES:
+        raise ValueError(f"profile must be 'smoke' (a quick run that checks the code) or 'full'; got {p['profile']!r}.")
+    _check_fine_tune(p["fine_tune"], p["model_args"])
+
+
+def _check_fine_tune(fine_tune, model_args):
+    """Raise ValueError unless ``fine_tune`` is None or a valid phase for a pretrained model."""
+    if fine_tune is None:
+        return
+    example = "e.g. {'epochs': 2, 'layers': 20, 'learning_rate': 1e-5}"
+    if not isinstance(fine_tune, dict) or not {"epochs", "layers"} <= set(fine_tune) <= set(_FINE_TUNE_KEYS):
+        raise ValueError(f"fine_tune is None or a dict of 'epochs', 'layers' and optionally 'learning_rate', "
+                         f"{example}; got {fine_tune!r}.")
+    for name in ("epochs", "layers"):
+        if not _is_int(fine_tune[name]) or fine_tune[name] < 1:
+            raise ValueError(f"fine_tune[{name!r}] must be an integer >= 1; got {fine_tune[name]!r}.")
+    rate = fine_tune.get("learning_rate", FINE_TUNE_LEARNING_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 < rate < 10:
+        raise ValueError(f"fine_tune['learning_rate'] must be a positive number (the guide uses 1e-5); got {rate!r}.")
+    if model_args.get("weights") is None:
+        raise ValueError(
+            "fine_tune opens the top of a pretrained body; it needs model_args={'weights': 'imagenet'} (or a "
+            "weights file). A network from scratch trains every layer already: leave fine_tune=None."
+        )
