@@ -59,7 +59,7 @@ PROBE_EPOCHS = 6  # training epochs of the probe CNN at each resolution, 1 to 50
 PROBE_RESOLUTIONS = [64, 32]  # input sizes in pixels at which the probe CNN is trained, each at least 8
 
 # %%
-import mnlib  # first: imports TensorFlow quietly
+import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
 
 import tempfile
 import warnings
@@ -114,8 +114,9 @@ pd.DataFrame(
 # %% [markdown]
 # ## 0.2 Getting them
 #
-# One call gives the root folder of a dataset for the chosen profile:
-# `data.prepare(name, DATA_DIR, profile=PROFILE)`. With `"full"` it calls
+# One call gives the root folder of a dataset: `data.prepare(name, DATA_DIR)`
+# for the official archive, `data.prepare(name, DATA_DIR, synthetic=True)` for
+# its synthetic stand-in (the smoke profile's choice). For the archive it calls
 # `data.download`, which fetches the archives with Keras' `get_file` (progress
 # bar; a file already downloaded is kept), checks each one against the
 # checksum above, extracts it, and returns the dataset's root. A complete root
@@ -130,11 +131,11 @@ pd.DataFrame(
 #
 # Without network access, `download` fails at once with a message naming the
 # files to fetch by hand and the folder to put them in; the next call then
-# checks and extracts them. With `"smoke"`, `prepare` writes the stand-ins
-# instead: the same layout, generated here in a few seconds.
+# checks and extracts them. With `synthetic=True`, `prepare` writes the
+# stand-ins instead: the same layout, generated here in a few seconds.
 
 # %%
-roots = {name: data.prepare(name, DATA_DIR, profile=PROFILE) for name in SHOWN}
+roots = {name: data.prepare(name, DATA_DIR, synthetic=PROFILE == "smoke") for name in SHOWN}
 for name, root in roots.items():
     print(f"{name:14} {root}  ({'synthetic stand-in' if data.is_synthetic(root) else 'official archive'})")
 
@@ -160,15 +161,21 @@ except FileNotFoundError as err:
 # they read the real data.
 #
 # A stand-in is only useful if it behaves like the real thing where the
-# lessons look. Each stand-in class is a fine texture (stripes, grids, rings,
-# honeycombs…) on a blob of random colour. A small CNN learns the classes
-# quickly, and, as with real photos, the task gets harder at lower resolution:
-# the finest textures blur away first when an image is shrunk. That gives the
-# resolution study (chapter 4) a real effect to measure. No texture is the mirror image
-# of another, so flipping an image for augmentation never changes its class.
-# Stand-in class names say what they are: their wnids (`n90000000`…) lie outside
-# WordNet's range, and the dog "breeds" are named after their textures. They
-# are generated from a seed when needed and never committed.
+# chapters look. Each of its ten classes (`data.CLASSES`) is an object of one
+# of five shapes, each shape in its own band of hues, filled with fine
+# stripes, horizontal or vertical, over a smooth random background. Shape and
+# colour are coarse cues that survive any shrinking; the stripes are a fine
+# cue (a period of 2.2 to 5 pixels in a 64-pixel image) that blurs away when
+# an image is shrunk. Two classes share each shape, so at full resolution
+# every class can be told apart, and at low resolution only the shape is left:
+# as with real photos, the task gets harder as the resolution falls, which
+# gives the resolution study (chapter 4) a real effect to measure. The coarse
+# cues let a MobileNet trained from scratch learn within a few minutes on a
+# CPU (chapter 3). No class is the mirror image of another, so flipping an
+# image for augmentation never changes its class. Stand-in class names say
+# what they are: their wnids (`n90000000`…) lie outside WordNet's range, and
+# the dog "breeds" are named after their shape and stripes. They are
+# generated from a seed when needed and never committed.
 #
 # ## 0.4 Tiny ImageNet and Stanford Dogs, as loaded
 #
@@ -293,10 +300,9 @@ pd.DataFrame(rows, columns=["family", "images", "dtype", "min", "max", "labels d
 
 # %%
 image, label = next(iter(train))
-one = tf.data.Dataset.from_tensors((image, label)).repeat(6)
-views, _ = next(iter(data.pipeline(one, resolution=64, augment=True, shuffle=False, batch_size=6, seed=1)))
+views = [data.augment_image(image, 64, tf.constant([1, k])).numpy() / 255 for k in range(6)]  # six seeds
 fig, axes = plt.subplots(1, 7, figsize=(8, 1.9))
-for ax, picture, title in zip(axes, [image.numpy() / 255, *((views.numpy() + 1) / 2)],
+for ax, picture, title in zip(axes, [image.numpy() / 255, *views],
                               ["stored", *[f"draw {k}" for k in range(1, 7)]]):
     ax.imshow(picture)
     ax.set_title(title, fontsize=10)
