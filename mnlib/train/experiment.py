@@ -278,6 +278,7 @@ def _training(p, *, augment, family) -> dict:
 
 
 def _phase(name, network, epochs, seconds) -> dict:
+    """One phase of a run as the record lists it: its name, epochs, parameters that trained, seconds."""
     trainable = int(sum(math.prod(w.shape) for w in network.trainable_weights))
     return {"name": name, "epochs": int(epochs), "trainable_params": trainable, "seconds": round(seconds, 2)}
 
