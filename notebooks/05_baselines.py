@@ -523,6 +523,22 @@ elif set(MODELS) <= {m for m, s in trained if s == "from scratch"}:
           f"{ten / 3600:.0f} h for {full['classes']} classes, {every / 3600:.0f} h for 200. Not measured on a GPU.")
 
 # %% [markdown]
+# ## Running the full comparison
+#
+# On Colab, with a GPU runtime, set `PROFILE = "full"`: it downloads Tiny
+# ImageNet (248 MB) and the three ImageNet weight files once. Headless, with
+# papermill, for the whole study or a part of it (the tables then show
+# exactly the networks and classes asked for):
+#
+# ```bash
+# papermill notebooks/05_baselines.ipynb /tmp/05.ipynb -p PROFILE full
+# papermill notebooks/05_baselines.ipynb /tmp/05.ipynb -y "MODELS: [vgg16, mobilenet]" -p CLASSES 5 -p EPOCHS 1
+# ```
+#
+# Offline, put Keras' weight files (their names are in the error message of
+# `mnlib.models.baseline(..., weights="imagenet")`) in a folder and pass it as
+# `WEIGHTS_DIR`.
+#
 # ## Summary
 #
 # - The report's Table 5 compares a MobileNet trained from scratch with a
