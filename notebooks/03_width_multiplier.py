@@ -38,7 +38,7 @@
 # experiment on Tiny ImageNet.
 # ```
 
-# %%
+# %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
 
