@@ -83,20 +83,26 @@ def main():
 
     rates = measure(models, batches, args.steps, args.repeats)
     reference = NETWORKS[0][0]
-    print(f"From scratch, {args.classes} classes, batch {args.batch_size}, {args.steps} steps per measurement, "
-          f"{args.repeats} A-B-C-D-D-C-B-A repeats; TensorFlow {tf.__version__}, "
-          f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}")
-    print(f"  {'':22} {'M Mult-Adds':>11} {'M params':>9} {'train img/s':>12} {'infer img/s':>12}  |  "
-          f"times MobileNet's: {'Mult-Adds':>9} {'train time':>10} {'infer time':>10}")
+    print(
+        f"From scratch, {args.classes} classes, batch {args.batch_size}, {args.steps} steps per measurement, "
+        f"{args.repeats} A-B-C-D-D-C-B-A repeats; TensorFlow {tf.__version__}, "
+        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}"
+    )
+    print(
+        f"  {'':22} {'M Mult-Adds':>11} {'M params':>9} {'train img/s':>12} {'infer img/s':>12}  |  "
+        f"times MobileNet's: {'Mult-Adds':>9} {'train time':>10} {'infer time':>10}"
+    )
     for label, _, _ in NETWORKS:
         ratios = {
             kind: np.median(np.array(rates[reference][kind]) / np.array(rates[label][kind]))
             for kind in ("train", "infer")
         }
-        print(f"  {label:22} {mult_adds[label] / 1e6:11.1f} {params[label] / 1e6:9.2f} "
-              f"{np.median(rates[label]['train']):12.1f} {np.median(rates[label]['infer']):12.1f}  |  "
-              f"{'':18} {mult_adds[label] / mult_adds[reference]:9.1f} {ratios['train']:10.1f} "
-              f"{ratios['infer']:10.1f}")
+        print(
+            f"  {label:22} {mult_adds[label] / 1e6:11.1f} {params[label] / 1e6:9.2f} "
+            f"{np.median(rates[label]['train']):12.1f} {np.median(rates[label]['infer']):12.1f}  |  "
+            f"{'':18} {mult_adds[label] / mult_adds[reference]:9.1f} {ratios['train']:10.1f} "
+            f"{ratios['infer']:10.1f}"
+        )
     print("  (rates: medians over the repeats; time ratios: medians of the per-repeat ratios)")
 
 

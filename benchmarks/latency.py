@@ -26,8 +26,14 @@ from mnlib.baselines import baseline
 from mnlib.costs import model_cost
 from mnlib.models import mobilenet
 
-NETWORKS = ("mobilenet-1.0-128", "mobilenet-1.0-224", "mobilenet-0.5-128", "mobilenet-0.5-224", "vgg16-224",
-            "inception_v3-224")
+NETWORKS = (
+    "mobilenet-1.0-128",
+    "mobilenet-1.0-224",
+    "mobilenet-0.5-128",
+    "mobilenet-0.5-224",
+    "vgg16-224",
+    "inception_v3-224",
+)
 VARIANTS = ("keras", "float32", "dynamic", "int8")
 
 
@@ -46,10 +52,18 @@ def prepare(name, classes, calibration):
     model = build(name, classes)
     shape = model.input_shape[1:]
     images = np.random.default_rng(0).uniform(-1, 1, (calibration, *shape)).astype(np.float32)
-    variants = {"keras": model, "float32": deploy.convert(model), "dynamic": deploy.convert(model, "dynamic"),
-                "int8": deploy.convert(model, "int8", representative_data=images)}
-    return {"shape": shape, "variants": variants, "mult_adds": float(model_cost(model)["mult_adds"].sum()),
-            "sizes": {key: deploy.size_bytes(value) for key, value in variants.items()}}
+    variants = {
+        "keras": model,
+        "float32": deploy.convert(model),
+        "dynamic": deploy.convert(model, "dynamic"),
+        "int8": deploy.convert(model, "int8", representative_data=images),
+    }
+    return {
+        "shape": shape,
+        "variants": variants,
+        "mult_adds": float(model_cost(model)["mult_adds"].sum()),
+        "sizes": {key: deploy.size_bytes(value) for key, value in variants.items()},
+    }
 
 
 def measure(prepared, rounds, runs):
@@ -59,15 +73,19 @@ def measure(prepared, rounds, runs):
     for round_ in range(rounds):
         for key in order if round_ % 2 == 0 else reversed(order):
             net, variant = key
-            result = deploy.latency(prepared[net]["variants"][variant], prepared[net]["shape"], threads=1,
-                                    runs=runs, warmup=2)
+            result = deploy.latency(
+                prepared[net]["variants"][variant], prepared[net]["shape"], threads=1, runs=runs, warmup=2
+            )
             times[key].append(result["median_ms"])
     return {key: float(np.median(values)) for key, values in times.items()}
 
 
 def table(prepared, latency):
-    lines = [f"{'network':<20}{'MMult-Adds':>11}" + "".join(f"{v + ' ms':>12}{v + ' MB':>11}" for v in VARIANTS)
-             + f"{'int8 speed-up':>15}"]
+    lines = [
+        f"{'network':<20}{'MMult-Adds':>11}"
+        + "".join(f"{v + ' ms':>12}{v + ' MB':>11}" for v in VARIANTS)
+        + f"{'int8 speed-up':>15}"
+    ]
     for net, info in prepared.items():
         cells = "".join(f"{latency[net, v]:>12.2f}{info['sizes'][v] / 1e6:>11.2f}" for v in VARIANTS)
         speedup = latency[net, "float32"] / latency[net, "int8"]

@@ -64,14 +64,20 @@ def main():
             measured[name] += 1 / rate  # seconds per image
         ratios.append(measured[names[1]] / measured[names[0]])
 
-    print(f"MobileNet alpha={args.alpha} at {args.resolution} px, {args.classes} classes, "
-          f"batch {args.batch_size}, TensorFlow {tf.__version__}, "
-          f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}")
+    print(
+        f"MobileNet alpha={args.alpha} at {args.resolution} px, {args.classes} classes, "
+        f"batch {args.batch_size}, TensorFlow {tf.__version__}, "
+        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}"
+    )
     for name, values in rates.items():
-        print(f"  {name:30} {np.median(values):8.1f} training images/s "
-              f"(median of {len(values)}; range {min(values):.1f}-{max(values):.1f})")
-    print(f"  throughput ratio mnlib / keras.applications: {np.median(ratios):.3f} "
-          f"(median of {len(ratios)} A-B-B-A repeats; range {min(ratios):.3f}-{max(ratios):.3f})")
+        print(
+            f"  {name:30} {np.median(values):8.1f} training images/s "
+            f"(median of {len(values)}; range {min(values):.1f}-{max(values):.1f})"
+        )
+    print(
+        f"  throughput ratio mnlib / keras.applications: {np.median(ratios):.3f} "
+        f"(median of {len(ratios)} A-B-B-A repeats; range {min(ratios):.3f}-{max(ratios):.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -62,24 +62,27 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in (args.images_per_class, args.images_per_class * args.factor):
-            root = data.synthetic("tiny-imagenet", f"{tmp}/{n}", images_per_class=n,
-                                  eval_images_per_class=1)
-            out = subprocess.run([sys.executable, __file__, "--child", str(root)], check=True,
-                                 capture_output=True, text=True).stdout
+            root = data.synthetic("tiny-imagenet", f"{tmp}/{n}", images_per_class=n, eval_images_per_class=1)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(root)], check=True, capture_output=True, text=True
+            ).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
 
     mib = 2**20
-    print("Peak memory over one epoch of mnlib.data.pipeline (64 px, augmented, batch 64), "
-          "Tiny ImageNet stand-in:")
+    print("Peak memory over one epoch of mnlib.data.pipeline (64 px, augmented, batch 64), Tiny ImageNet stand-in:")
     for row in rows:
         growth = (row["peak"] - row["before"]) / mib
         decoded = row["images"] * 64 * 64 * 3
-        print(f"  {row['images']:6d} images: {row['before'] / mib:7.1f} MiB before the epoch, peak "
-              f"{row['peak'] / mib:7.1f} MiB (+{growth:5.1f} MiB) in {row['seconds']:.1f} s; holding them "
-              f"decoded would take {decoded / mib:6.1f} MiB as uint8, {4 * decoded / mib:7.1f} MiB as float32")
+        print(
+            f"  {row['images']:6d} images: {row['before'] / mib:7.1f} MiB before the epoch, peak "
+            f"{row['peak'] / mib:7.1f} MiB (+{growth:5.1f} MiB) in {row['seconds']:.1f} s; holding them "
+            f"decoded would take {decoded / mib:6.1f} MiB as uint8, {4 * decoded / mib:7.1f} MiB as float32"
+        )
     small, large = ((r["peak"] - r["before"]) / mib for r in rows)
-    print(f"  dataset {args.factor}x larger: peak growth {small:.1f} -> {large:.1f} MiB "
-          f"({'flat' if large <= small + 64 else 'NOT FLAT'}: the pipeline streams from the files)")
+    print(
+        f"  dataset {args.factor}x larger: peak growth {small:.1f} -> {large:.1f} MiB "
+        f"({'flat' if large <= small + 64 else 'NOT FLAT'}: the pipeline streams from the files)"
+    )
 
 
 if __name__ == "__main__":

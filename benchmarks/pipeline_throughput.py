@@ -54,8 +54,7 @@ def main():
         root = args.root or data.synthetic("tiny-imagenet", f"{tmp}/tiny-imagenet-200", classes=args.classes)
         train, names = data.tiny_imagenet(root, "train", classes=args.classes)
         kinds = {
-            "augmented": data.pipeline(train, resolution=args.resolution, batch_size=args.batch_size,
-                                       augment=True),
+            "augmented": data.pipeline(train, resolution=args.resolution, batch_size=args.batch_size, augment=True),
             "plain": data.pipeline(train, resolution=args.resolution, batch_size=args.batch_size),
         }
         model = mobilenet(alpha=1.0, input_shape=(args.resolution, args.resolution, 3), classes=len(names))
@@ -76,9 +75,11 @@ def main():
 
     median = {k: float(np.median(v)) for k, v in rates.items()}
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    print(f"Tiny ImageNet {'stand-in' if not args.root else 'at ' + args.root}: {len(train)} JPEG files, "
-          f"{len(names)} classes; {args.resolution} px, batch {args.batch_size}; TensorFlow "
-          f"{tf.__version__} on {device}, {os.cpu_count()} CPU cores")
+    print(
+        f"Tiny ImageNet {'stand-in' if not args.root else 'at ' + args.root}: {len(train)} JPEG files, "
+        f"{len(names)} classes; {args.resolution} px, batch {args.batch_size}; TensorFlow "
+        f"{tf.__version__} on {device}, {os.cpu_count()} CPU cores"
+    )
 
     def show(label, kind):
         values = ", ".join(f"{v:.0f}" for v in rates[kind])

@@ -39,14 +39,16 @@ def smoke_seconds(notebook: Path, folder: Path) -> float:
     """Wall time of one chapter's smoke run, with a results folder of its own."""
     os.environ["MNLIB_RESULTS_DIR"] = str(folder / notebook.stem / "results")
     start = time.perf_counter()
-    papermill.execute_notebook(str(notebook), str(folder / notebook.name), cwd=str(notebook.parent),
-                               kernel_name="python3", progress_bar=False)
+    papermill.execute_notebook(
+        str(notebook), str(folder / notebook.name), cwd=str(notebook.parent), kernel_name="python3", progress_bar=False
+    )
     return time.perf_counter() - start
 
 
 def epoch_seconds(folder: Path, device: str) -> None:
-    root = data.synthetic("tiny-imagenet", folder / "full-size", classes=10, images_per_class=500,
-                          eval_images_per_class=50, quirks=False)
+    root = data.synthetic(
+        "tiny-imagenet", folder / "full-size", classes=10, images_per_class=500, eval_images_per_class=50, quirks=False
+    )
     train_images, _ = data.tiny_imagenet(root, "train")
     val_images, _ = data.tiny_imagenet(root, "val")
     networks = [({"alpha": a}, 64) for a in (1.0, 0.75, 0.5, 0.25)] + [({"alpha": 1.0, "shallow": True}, 64)]
@@ -54,18 +56,35 @@ def epoch_seconds(folder: Path, device: str) -> None:
     print(f"full-size epoch: 10 classes x 500 images, batch 64, on {device} (first epoch, tracing included)")
     seconds = {}
     for model_args, resolution in networks:
-        record = train.run(train_images, val_images, dataset="synthetic", classes=10, resolution=resolution,
-                           epochs=1, batch_size=64, model_args=model_args, profile="full",
-                           results_dir=folder / "records", verbose=0)
+        record = train.run(
+            train_images,
+            val_images,
+            dataset="synthetic",
+            classes=10,
+            resolution=resolution,
+            epochs=1,
+            batch_size=64,
+            model_args=model_args,
+            profile="full",
+            results_dir=folder / "records",
+            verbose=0,
+        )
         seconds[(str(model_args), resolution)] = record["seconds"]
-        print(f"  {model_args} at {resolution} px: {record['seconds']:.1f} s per epoch "
-              f"({5000 / record['seconds']:.0f} training images/s)", flush=True)
+        print(
+            f"  {model_args} at {resolution} px: {record['seconds']:.1f} s per epoch "
+            f"({5000 / record['seconds']:.0f} training images/s)",
+            flush=True,
+        )
     width = sum(s for (_, r), s in seconds.items() if r == 64) + seconds[(str({"alpha": 1.0}), 64)]
     resolution = sum(s for (args, r), s in seconds.items() if args == str({"alpha": 1.0}) and r != 64)
-    print(f"chapter 3, full profile ({FULL_EPOCHS} epochs x 6 networks) on this {device}: "
-          f"about {width * FULL_EPOCHS / 3600:.1f} h")
-    print(f"chapter 4, full profile ({FULL_EPOCHS} epochs x 3 networks beside chapter 3's 64 px) on this {device}: "
-          f"about {resolution * FULL_EPOCHS / 3600:.1f} h")
+    print(
+        f"chapter 3, full profile ({FULL_EPOCHS} epochs x 6 networks) on this {device}: "
+        f"about {width * FULL_EPOCHS / 3600:.1f} h"
+    )
+    print(
+        f"chapter 4, full profile ({FULL_EPOCHS} epochs x 3 networks beside chapter 3's 64 px) on this {device}: "
+        f"about {resolution * FULL_EPOCHS / 3600:.1f} h"
+    )
 
 
 def main():

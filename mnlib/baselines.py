@@ -400,7 +400,7 @@ def unfreeze(model: keras.Model, layers: int) -> list[str]:
     if not _is_int(layers) or not 0 <= layers <= len(base.layers):
         raise ValueError(f"layers must be an integer from 0 to {len(base.layers)} (the body's layers); got {layers!r}.")
     base.trainable = True  # sets every sublayer; the loop below decides each one
-    top = {id(layer) for layer in base.layers[len(base.layers) - layers:]}
+    top = {id(layer) for layer in base.layers[len(base.layers) - layers :]}
     for layer in base.layers:
         layer.trainable = id(layer) in top and not isinstance(layer, keras.layers.BatchNormalization)
     return [layer.name for layer in base.layers if layer.trainable and layer.weights]

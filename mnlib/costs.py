@@ -312,9 +312,7 @@ def _profile(tf, model, op_types):
     flops = {}
     for op_type in op_types:
         options = (
-            tf.compat.v1.profiler.ProfileOptionBuilder(
-                tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-            )
+            tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
             .account_displayed_op_only(True)
             .with_empty_output()
             .build()

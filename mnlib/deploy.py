@@ -292,8 +292,14 @@ def latency(model, input_shape, *, threads: int = 1, runs: int = 50, warmup: int
         raise TypeError(f"model must be a keras.Model or a LiteRT flatbuffer (bytes), got {type(model).__name__}")
     times = _timed(step, runs, warmup)
     p10, median, p90 = np.percentile(times, [10, 50, 90])
-    return {"median_ms": float(median), "p10_ms": float(p10), "p90_ms": float(p90),
-            "runs": runs, "threads": used, "kind": kind}
+    return {
+        "median_ms": float(median),
+        "p10_ms": float(p10),
+        "p90_ms": float(p90),
+        "runs": runs,
+        "threads": used,
+        "kind": kind,
+    }
 
 
 def size_bytes(model) -> int:

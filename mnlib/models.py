@@ -92,9 +92,7 @@ def standard_conv_block(x, filters: int, stride: int = 2):
     Returns:
         Tensor ``[batch, ceil(H / stride), ceil(W / stride), filters]``.
     """
-    x = layers.Conv2D(
-        filters, 3, strides=stride, padding="same", use_bias=False, name="conv1"
-    )(x)
+    x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name="conv1")(x)
     x = layers.BatchNormalization(name="conv1_bn")(x)
     return layers.ReLU(6.0, name="conv1_relu")(x)
 
@@ -120,19 +118,13 @@ def depthwise_separable_block(x, pointwise_filters: int, stride: int, block_id: 
         Tensor ``[batch, D_F / stride, D_F / stride, N]``.
     """
     if stride == 1:
-        x = layers.DepthwiseConv2D(
-            3, padding="same", use_bias=False, name=f"conv_dw_{block_id}"
-        )(x)
+        x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"conv_dw_{block_id}")(x)
     else:
         x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
-        x = layers.DepthwiseConv2D(
-            3, strides=stride, padding="valid", use_bias=False, name=f"conv_dw_{block_id}"
-        )(x)
+        x = layers.DepthwiseConv2D(3, strides=stride, padding="valid", use_bias=False, name=f"conv_dw_{block_id}")(x)
     x = layers.BatchNormalization(name=f"conv_dw_{block_id}_bn")(x)
     x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
-    x = layers.Conv2D(
-        pointwise_filters, 1, padding="same", use_bias=False, name=f"conv_pw_{block_id}"
-    )(x)
+    x = layers.Conv2D(pointwise_filters, 1, padding="same", use_bias=False, name=f"conv_pw_{block_id}")(x)
     x = layers.BatchNormalization(name=f"conv_pw_{block_id}_bn")(x)
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
@@ -166,9 +158,7 @@ def _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout,
         or len(input_shape) != 3
         or not all(isinstance(d, int) and not isinstance(d, bool) for d in input_shape)
     ):
-        raise ValueError(
-            f"input_shape must be (height, width, channels) as three integers; got {input_shape!r}."
-        )
+        raise ValueError(f"input_shape must be (height, width, channels) as three integers; got {input_shape!r}.")
     height, width, channels = input_shape
     if height < _MIN_SIZE or width < _MIN_SIZE:
         raise ValueError(
@@ -195,20 +185,13 @@ def _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout,
             problems.append("the full network (shallow=False)")
         if include_top and classes != 1000:
             problems.append(
-                f"classes=1000 with include_top=True (got {classes}; "
-                "use include_top=False and add your own classifier)"
+                f"classes=1000 with include_top=True (got {classes}; use include_top=False and add your own classifier)"
             )
         if problems:
-            raise ValueError(
-                "Keras publishes ImageNet weights for MobileNet only with "
-                + "; ".join(problems)
-                + "."
-            )
+            raise ValueError("Keras publishes ImageNet weights for MobileNet only with " + "; ".join(problems) + ".")
         return
     if not (isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights)):
-        raise ValueError(
-            f"weights must be None, 'imagenet' or the path of a weights file; got {weights!r}."
-        )
+        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file; got {weights!r}.")
 
 
 def imagenet_weights_file(alpha: float, size: int, include_top: bool = True) -> str:

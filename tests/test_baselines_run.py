@@ -92,8 +92,15 @@ def test_a_transfer_model_trains_frozen_then_fine_tunes(tmp_path, monkeypatch, s
 
     monkeypatch.setattr(experiment, "fit", watched_fit)
     tune = {"epochs": 1, "layers": 6, "learning_rate": 1e-3}
-    record = train.run(*stand_in, **_options(tmp_path, model="mobilenet", fine_tune=tune,
-                                             model_args={"alpha": 0.25, "weights": str(tmp_path / "body.weights.h5")}))
+    record = train.run(
+        *stand_in,
+        **_options(
+            tmp_path,
+            model="mobilenet",
+            fine_tune=tune,
+            model_args={"alpha": 0.25, "weights": str(tmp_path / "body.weights.h5")},
+        ),
+    )
 
     frozen, tuned = after_phase
     for key, value in saved.items():  # the frozen phase changes nothing in the base, statistics included
@@ -129,8 +136,12 @@ def test_a_run_cut_off_while_fine_tuning_resumes_there(tmp_path, monkeypatch, st
         return history, seconds
 
     monkeypatch.setattr(experiment, "fit", fit_with_a_disconnect)
-    options = _options(tmp_path, model="mobilenet", fine_tune={"epochs": 2, "layers": 3},
-                       model_args={"alpha": 0.25, "weights": str(tmp_path / "body.weights.h5")})
+    options = _options(
+        tmp_path,
+        model="mobilenet",
+        fine_tune={"epochs": 2, "layers": 3},
+        model_args={"alpha": 0.25, "weights": str(tmp_path / "body.weights.h5")},
+    )
     with pytest.raises(RuntimeError, match="disconnected"):
         train.run(*stand_in, **options)
     assert not list((tmp_path / "results").glob("*.json"))

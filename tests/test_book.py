@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Flags that keep a headless Chromium quiet and offline.
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -42,8 +48,12 @@ def toc_files() -> list[str]:
 def page_title(file: str) -> str:
     """The first level-1 heading of a page's source (.md or .ipynb)."""
     if (ROOT / f"{file}.ipynb").exists():
-        lines = [line for cell in nbformat.read(ROOT / f"{file}.ipynb", as_version=4).cells
-                 if cell.cell_type == "markdown" for line in cell.source.splitlines()]
+        lines = [
+            line
+            for cell in nbformat.read(ROOT / f"{file}.ipynb", as_version=4).cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+        ]
     else:
         lines = (ROOT / f"{file}.md").read_text().splitlines()
     return next(line[2:].strip() for line in lines if line.startswith("# "))
@@ -54,8 +64,16 @@ def html(tmp_path_factory) -> Path:
     """The book built once, from the committed sources, into a temporary folder."""
     out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--path-output", str(out),
-         "-W", "-n", "--keep-going"],
+        [
+            str(Path(sys.executable).with_name("jupyter-book")),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(out),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
         capture_output=True,
         text=True,
         timeout=900,
@@ -131,9 +149,7 @@ def test_page_renders_with_its_title_and_figures_and_no_traceback(html, browser,
         headings = page.locator("main h1").all_inner_texts()
         assert any(title in heading for heading in headings), f"{file}: title {title!r} not among {headings}"
         page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30_000)
-        broken = page.evaluate(
-            "Array.from(document.images).filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
-        )
+        broken = page.evaluate("Array.from(document.images).filter(img => !(img.naturalWidth > 0)).map(img => img.src)")
         assert not broken, f"{file}: figures that do not load: {broken}"
         failures = page.evaluate(_FAILURES)
         assert not failures, f"{file}: the page shows a failure: {failures}"

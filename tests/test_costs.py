@@ -58,9 +58,7 @@ def test_paper_tables_4_to_7(alpha, size, shallow, mult_adds, params):
     assert round(cost["kernel_params"].sum() / 1e6, 1) == params
 
 
-@pytest.mark.parametrize(
-    "alpha, params", [(1.0, 3_228_864), (0.75, 1_832_976), (0.5, 829_536), (0.25, 218_544)]
-)
+@pytest.mark.parametrize("alpha, params", [(1.0, 3_228_864), (0.75, 1_832_976), (0.5, 829_536), (0.25, 218_544)])
 def test_report_parameter_column_is_the_body_without_classifier(alpha, params):
     model = mobilenet(alpha=alpha, input_shape=(64, 64, 3), include_top=False)
     assert costs.model_cost(model)["params"].sum() == params == model.count_params()

@@ -116,13 +116,15 @@ def test_stanford_dogs_stand_in_has_the_official_layout(dogs):
 
 def test_stand_ins_are_deterministic_from_their_seed(tmp_path):
     def digest(root):
-        return {p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file() and p.suffix != ".mat"}
+        return {
+            p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and p.suffix != ".mat"
+        }
 
     a = data.synthetic("stanford-dogs", tmp_path / "a", classes=2, images_per_class=2, eval_images_per_class=1)
     b = data.synthetic("stanford-dogs", tmp_path / "b", classes=2, images_per_class=2, eval_images_per_class=1)
-    c = data.synthetic("stanford-dogs", tmp_path / "c", classes=2, images_per_class=2, eval_images_per_class=1,
-                       seed=1)
+    c = data.synthetic("stanford-dogs", tmp_path / "c", classes=2, images_per_class=2, eval_images_per_class=1, seed=1)
     assert digest(a) == digest(b)
     differ = [k for k in digest(a) if k.startswith("Images/") and digest(a)[k] != digest(c)[k]]
     assert len(differ) == 6
@@ -154,8 +156,13 @@ def test_prepare_writes_the_stand_in_once_and_rewrites_a_stale_one(default_tiny)
 
 
 def test_prepare_replaces_a_stand_in_from_another_generator_version(tmp_path):
-    root = data.synthetic("stanford-dogs", tmp_path / "synthetic" / "stanford-dogs", classes=1,
-                          images_per_class=1, eval_images_per_class=1)
+    root = data.synthetic(
+        "stanford-dogs",
+        tmp_path / "synthetic" / "stanford-dogs",
+        classes=1,
+        images_per_class=1,
+        eval_images_per_class=1,
+    )
     again = data.prepare("stanford-dogs", tmp_path, synthetic=True)
     assert again == root
     assert json.loads((root / "synthetic.json").read_text())["classes"] == 10
@@ -201,8 +208,7 @@ def test_tiny_imagenet_class_subsets(tiny):
     chosen, names = data.tiny_imagenet(tiny, "train", classes=[wnids[3], wnids[1]])
     assert list(names) == [wnids[3], wnids[1]]
     paths, labels = data.source_files(chosen)
-    assert all(f"/train/{wnids[3] if k == 0 else wnids[1]}/" in p.replace(os.sep, "/")
-               for p, k in zip(paths, labels))
+    assert all(f"/train/{wnids[3] if k == 0 else wnids[1]}/" in p.replace(os.sep, "/") for p, k in zip(paths, labels))
     for bad in (0, 5):
         with pytest.raises(ValueError, match="1 to 4"):
             data.tiny_imagenet(tiny, "train", classes=bad)
@@ -253,8 +259,9 @@ def test_image_sizes_reads_the_stored_sizes(dogs, tmp_path):
     assert tuple(sizes[-1]) == (0, 0)
 
 
-@pytest.mark.parametrize("loader, expected", [(data.tiny_imagenet, "wnids.txt"),
-                                              (data.stanford_dogs, "train_list.mat")])
+@pytest.mark.parametrize(
+    "loader, expected", [(data.tiny_imagenet, "wnids.txt"), (data.stanford_dogs, "train_list.mat")]
+)
 def test_a_missing_root_says_where_it_looked_and_how_to_get_the_data(loader, expected, tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         loader(tmp_path / "nowhere")
@@ -310,8 +317,9 @@ def test_corrupt_files_can_stop_the_run_before_it_starts(tiny_corrupt):
 
 
 def test_a_file_that_disappears_or_changes_is_reported_by_name(tmp_path):
-    root = data.synthetic("tiny-imagenet", tmp_path / "t", classes=1, images_per_class=3,
-                          eval_images_per_class=1, quirks=False)
+    root = data.synthetic(
+        "tiny-imagenet", tmp_path / "t", classes=1, images_per_class=3, eval_images_per_class=1, quirks=False
+    )
     victim = root / "val" / "images" / "val_0.JPEG"
     victim.unlink()
     with pytest.warns(UserWarning, match="val_0.JPEG"):
@@ -355,8 +363,7 @@ def tiny_zip(tiny, tmp_path_factory):
 
 
 def test_download_verifies_and_extracts_a_zip(tiny_zip, tmp_path, capsys):
-    archive = data.Archive(tiny_zip.as_uri(), _digest(tiny_zip, "md5"), "md5", tiny_zip.stat().st_size,
-                           top_level=True)
+    archive = data.Archive(tiny_zip.as_uri(), _digest(tiny_zip, "md5"), "md5", tiny_zip.stat().st_size, top_level=True)
     root = data.download("tiny-imagenet", tmp_path, archives=[archive])
     assert root == tmp_path / "tiny-imagenet-200"
     assert (tmp_path / "downloads" / "tiny-imagenet-200.zip").is_file()
@@ -402,8 +409,11 @@ def test_download_through_an_unreachable_proxy_fails_with_instructions(tmp_path,
 def test_download_verifies_and_extracts_the_three_stanford_dogs_tars(dogs, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    members = {"images.tar": ["Images"], "annotation.tar": ["Annotation"],
-               "lists.tar": ["file_list.mat", "train_list.mat", "test_list.mat"]}
+    members = {
+        "images.tar": ["Images"],
+        "annotation.tar": ["Annotation"],
+        "lists.tar": ["file_list.mat", "train_list.mat", "test_list.mat"],
+    }
     archives = []
     for name, entries in members.items():
         with tarfile.open(src / name, "w") as t:
@@ -433,12 +443,15 @@ def test_extraction_refuses_paths_outside_the_dataset_folder(tmp_path):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family, resolution, size, low, high", [
-    ("mobilenet", 48, 48, -1.0, 1.0),
-    ("inception_v3", 48, 75, -1.0, 1.0),  # raised to InceptionV3's minimum
-    ("inception_v3", 96, 96, -1.0, 1.0),
-    ("vgg16", 40, 40, -123.68, 255 - 103.939),
-])
+@pytest.mark.parametrize(
+    "family, resolution, size, low, high",
+    [
+        ("mobilenet", 48, 48, -1.0, 1.0),
+        ("inception_v3", 48, 75, -1.0, 1.0),  # raised to InceptionV3's minimum
+        ("inception_v3", 96, 96, -1.0, 1.0),
+        ("vgg16", 40, 40, -123.68, 255 - 103.939),
+    ],
+)
 @pytest.mark.parametrize("augment", [False, True])
 def test_pipeline_shapes_dtypes_and_ranges(dogs, family, resolution, size, low, high, augment):
     ds, _ = data.stanford_dogs(dogs, "train")
@@ -461,15 +474,16 @@ def test_pipeline_applies_each_familys_own_preprocessing(tiny):
     for family, reference in (("mobilenet", mobilenet), ("vgg16", vgg16), ("inception_v3", inception_v3)):
         size = 75 if family == "inception_v3" else 40
         expected = reference.preprocess_input(
-            tf.image.resize(images, (size, size), antialias=True).numpy().clip(0, 255))
-        got = np.concatenate([x for x, _ in _batches(
-            data.pipeline(ds, resolution=40, family=family, shuffle=False, batch_size=8))])
+            tf.image.resize(images, (size, size), antialias=True).numpy().clip(0, 255)
+        )
+        got = np.concatenate(
+            [x for x, _ in _batches(data.pipeline(ds, resolution=40, family=family, shuffle=False, batch_size=8))]
+        )
         np.testing.assert_allclose(got, np.asarray(expected), atol=1e-3)
     # Independent of Keras: the formulas themselves.
     mobile = np.concatenate([x for x, _ in _batches(data.pipeline(ds, resolution=40, shuffle=False))])
     np.testing.assert_allclose(mobile, resized / 127.5 - 1, atol=1e-4)
-    caffe = np.concatenate([x for x, _ in _batches(
-        data.pipeline(ds, resolution=40, family="vgg16", shuffle=False))])
+    caffe = np.concatenate([x for x, _ in _batches(data.pipeline(ds, resolution=40, family="vgg16", shuffle=False))])
     np.testing.assert_allclose(caffe, resized[..., ::-1] - [103.939, 116.779, 123.68], atol=1e-3)
 
 
@@ -513,8 +527,7 @@ def test_an_epoch_is_the_same_whether_the_epochs_before_it_ran_or_not(tiny):
 def test_augmentation_changes_images_within_documented_bounds(tiny):
     ds, _ = data.tiny_imagenet(tiny, "val")
     plain = np.concatenate([x for x, _ in _batches(data.pipeline(ds, resolution=64, shuffle=False))])
-    varied = np.concatenate([x for x, _ in _batches(
-        data.pipeline(ds, resolution=64, shuffle=False, augment=True))])
+    varied = np.concatenate([x for x, _ in _batches(data.pipeline(ds, resolution=64, shuffle=False, augment=True))])
     assert plain.shape == varied.shape
     assert np.abs(plain - varied).mean() > 0.02
     # Same seed, same draw; another seed, another draw.
@@ -546,8 +559,9 @@ def test_a_loader_dataset_behaves_as_a_tf_data_dataset(tiny):
 
 def test_pipeline_reads_files_as_it_goes(tmp_path):
     """Streaming: the images are read when batches are made, not when the pipeline is built."""
-    root = data.synthetic("tiny-imagenet", tmp_path / "t", classes=1, images_per_class=2,
-                          eval_images_per_class=1, quirks=False)
+    root = data.synthetic(
+        "tiny-imagenet", tmp_path / "t", classes=1, images_per_class=2, eval_images_per_class=1, quirks=False
+    )
     ds, _ = data.tiny_imagenet(root, "train")
     p = data.pipeline(ds, resolution=8, shuffle=False, batch_size=2)
     before = next(iter(p))[0].numpy()

@@ -70,10 +70,7 @@ def test_shallow_removes_the_five_14x14_blocks():
     deep_names = {layer.name for layer in deep.layers}
     shallow_names = {layer.name for layer in shallow.layers}
     assert deep_names - shallow_names == {
-        f"conv_{part}_{i}{suffix}"
-        for i in range(7, 12)
-        for part in ("dw", "pw")
-        for suffix in ("", "_bn", "_relu")
+        f"conv_{part}_{i}{suffix}" for i in range(7, 12) for part in ("dw", "pw") for suffix in ("", "_bn", "_relu")
     }
     assert shallow.output.shape[1:] == (1000,)
 

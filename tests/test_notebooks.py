@@ -30,9 +30,9 @@ def test_paired_with_its_py_twin_cell_by_cell(path):
     twin = path.with_suffix(".py")
     assert twin.exists(), f"{twin.name} is missing: run `jupytext --sync {path.name}`"
     nb, py = nbformat.read(path, as_version=4), jupytext.read(twin)
-    assert [(c.cell_type, c.source.strip()) for c in nb.cells] == [
-        (c.cell_type, c.source.strip()) for c in py.cells
-    ], f"{path.name} and {twin.name} differ: run `jupytext --sync`, then re-execute"
+    assert [(c.cell_type, c.source.strip()) for c in nb.cells] == [(c.cell_type, c.source.strip()) for c in py.cells], (
+        f"{path.name} and {twin.name} differ: run `jupytext --sync`, then re-execute"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -246,8 +246,14 @@ def test_run_resumes_an_interrupted_experiment(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_stand_in(tmp_path_factory):
-    root = data.synthetic("tiny-imagenet", tmp_path_factory.mktemp("s") / "tiny", classes=4, images_per_class=24,
-                          eval_images_per_class=6, quirks=False)
+    root = data.synthetic(
+        "tiny-imagenet",
+        tmp_path_factory.mktemp("s") / "tiny",
+        classes=4,
+        images_per_class=24,
+        eval_images_per_class=6,
+        quirks=False,
+    )
     return data.tiny_imagenet(root, "train")[0], data.tiny_imagenet(root, "val")[0]
 
 
@@ -357,9 +363,7 @@ def test_recalibrating_batch_norm_measures_the_data(nested):
 
 def test_weight_decay_spares_depthwise_filters_batch_norm_and_biases():
     model = tiny_cnn()
-    optimizer = train.make_optimizer(
-        "sgd", 0.1, total_steps=100, warmup_steps=0, weight_decay=0.5, model=model
-    )
+    optimizer = train.make_optimizer("sgd", 0.1, total_steps=100, warmup_steps=0, weight_decay=0.5, model=model)
     owners = [(layer, w) for layer in model.layers for w in layer.trainable_weights]
     variables = [w for _, w in owners]
     before = [v.numpy().copy() for v in variables]

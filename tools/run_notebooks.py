@@ -81,8 +81,14 @@ def build_book(source: Path) -> None:
     """Build the book from ``source`` into ``_build/html``, warnings as errors."""
     subprocess.run(
         [
-            str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
-            "--path-output", str(ROOT), "-W", "-n", "--keep-going",
+            str(Path(sys.executable).with_name("jupyter-book")),
+            "build",
+            str(source),
+            "--path-output",
+            str(ROOT),
+            "-W",
+            "-n",
+            "--keep-going",
         ],
         check=True,
     )

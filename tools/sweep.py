@@ -53,8 +53,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--grid", type=_grid_option, action="append", default=[], metavar="NAME=JSON_LIST")
-    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="a parameter fixed for every run (value read as YAML)")
+    parser.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter fixed for every run (value read as YAML)",
+    )
     parser.add_argument("--out", type=Path, default=Path("results/sweep"), help="default: results/sweep")
     args = parser.parse_args(argv)
 
@@ -80,8 +86,14 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         print(f"[{i}/{len(points)}] {point or 'defaults'} ...", flush=True)
         try:
-            papermill.execute_notebook(str(notebook), str(output), parameters={**fixed, **point},
-                                       cwd=str(notebook.parent), kernel_name="python3", progress_bar=False)
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters={**fixed, **point},
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+            )
         except papermill.PapermillExecutionError as error:
             failed.append((point, error.ename, error.evalue))
             print(f"[{i}/{len(points)}] FAILED: {error.ename}: {error.evalue} (see {output})", flush=True)

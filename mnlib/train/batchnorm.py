@@ -156,10 +156,6 @@ class _Recalibrate(keras.callbacks.Callback):
         self.on_test_begin(logs)
 
 
-
 def _any_batch(dataset):
     """Input signature of a dataset's elements, any batch size."""
-    return [
-        tf.TensorSpec([None, *spec.shape[1:]], spec.dtype)
-        for spec in tf.nest.flatten(dataset.element_spec)
-    ]
+    return [tf.TensorSpec([None, *spec.shape[1:]], spec.dtype) for spec in tf.nest.flatten(dataset.element_spec)]

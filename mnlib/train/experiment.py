@@ -76,9 +76,11 @@ def _saved(results_dir, record_id, save_model, verbose):
     if saved is None or (save_model and not (results_dir / str(saved.get("model_file") or "-")).is_file()):
         return None
     if verbose:
-        print(f"Loaded the saved result {record_id}.json ({saved['epochs']} epochs in "
-              f"{_duration(saved['seconds'])} on {saved['environment'].get('device')}); "
-              "pass force=True to train again.")
+        print(
+            f"Loaded the saved result {record_id}.json ({saved['epochs']} epochs in "
+            f"{_duration(saved['seconds'])} on {saved['environment'].get('device')}); "
+            "pass force=True to train again."
+        )
     saved["path"] = str(results_dir / f"{record_id}.json")
     return saved
 
@@ -90,8 +92,15 @@ def _batches(train, val, *, resolution, family, batch_size, augment, seed, train
     if train_batched:
         stream, steps = train, _count_batches(train)
     else:
-        options = dict(resolution=resolution, family=family, batch_size=batch_size, augment=augment,
-                       shuffle=True, seed=seed, epochs=None)
+        options = dict(
+            resolution=resolution,
+            family=family,
+            batch_size=batch_size,
+            augment=augment,
+            shuffle=True,
+            seed=seed,
+            epochs=None,
+        )
         stream = functools.partial(_epochs_from, data.pipeline, train, options)
         steps = data.batches_per_epoch(train, batch_size)
     if not val_batched:
@@ -230,10 +239,23 @@ def run(
         batch_size = int(static) if static is not None else int(next(iter(train.take(1)))[0].shape[0])
     family = _family(model, family)
     name = model if isinstance(model, str) else (model_name or getattr(model, "__name__", "model"))
-    training = _training(parameters, augment=None if train_batched else bool(augment),
-                         family=None if (train_batched and val_batched) else family)
-    configuration = dict(dataset=dataset, classes=classes, resolution=resolution, model=name, model_args=model_args,
-                         seed=seed, profile=profile, epochs=int(epochs), batch_size=int(batch_size), training=training)
+    training = _training(
+        parameters,
+        augment=None if train_batched else bool(augment),
+        family=None if (train_batched and val_batched) else family,
+    )
+    configuration = dict(
+        dataset=dataset,
+        classes=classes,
+        resolution=resolution,
+        model=name,
+        model_args=model_args,
+        seed=seed,
+        profile=profile,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        training=training,
+    )
     record_id = results.run_id(configuration)
     results_dir = pathlib.Path(results_dir)
     saved = None if force else _saved(results_dir, record_id, save_model, verbose)
@@ -241,12 +263,31 @@ def run(
         return saved
 
     keras.utils.set_random_seed(seed)
-    stream, steps, val = _batches(train, val, resolution=resolution, family=family, batch_size=batch_size,
-                                  augment=augment, seed=seed, train_batched=train_batched, val_batched=val_batched)
+    stream, steps, val = _batches(
+        train,
+        val,
+        resolution=resolution,
+        family=family,
+        batch_size=batch_size,
+        augment=augment,
+        seed=seed,
+        train_batched=train_batched,
+        val_batched=val_batched,
+    )
     return _train_and_record(
-        configuration, record_id, stream, steps, val, model=model, side=_input_side(val, resolution),
-        results_dir=results_dir, notebook=notebook,
-        class_names=class_names, save_model=save_model, mixed_precision=mixed_precision, jit_compile=jit_compile,
+        configuration,
+        record_id,
+        stream,
+        steps,
+        val,
+        model=model,
+        side=_input_side(val, resolution),
+        results_dir=results_dir,
+        notebook=notebook,
+        class_names=class_names,
+        save_model=save_model,
+        mixed_precision=mixed_precision,
+        jit_compile=jit_compile,
         verbose=verbose,
     )
 
@@ -311,16 +352,33 @@ def _phases(trained, network, c, stream, steps, val, *, backup, xla, verbose):
     options = dict(optimizer=training["optimizer"], weight_decay=training["weight_decay"], steps_per_epoch=steps,
                    keep_backup=True, data_settings=data_settings, jit_compile=xla,
                    recalibrate=training["batch_norm_recalibration"], verbose=verbose)  # fmt: skip
-    history, seconds = fit(trained, stream, val, epochs=c["epochs"], learning_rate=training["learning_rate"],
-                           warmup_epochs=training["warmup_epochs"], backup_dir=backup, **options)
-    phases = [_phase("frozen base" if c["model_args"].get("weights") is not None else "train", network, c["epochs"],
-                     seconds)]
+    history, seconds = fit(
+        trained,
+        stream,
+        val,
+        epochs=c["epochs"],
+        learning_rate=training["learning_rate"],
+        warmup_epochs=training["warmup_epochs"],
+        backup_dir=backup,
+        **options,
+    )
+    phases = [
+        _phase("frozen base" if c["model_args"].get("weights") is not None else "train", network, c["epochs"], seconds)
+    ]
     if tune is None:
         return history, seconds, phases
     unfreeze(network, tune["layers"])  # batch norm stays frozen: re-estimation leaves it alone
     later = stream if isinstance(stream, tf.data.Dataset) else functools.partial(_shifted, stream, c["epochs"])
-    more, extra = fit(trained, later, val, epochs=tune["epochs"], learning_rate=tune["learning_rate"],
-                      warmup_epochs=0, backup_dir=backup / "fine-tune", **options)
+    more, extra = fit(
+        trained,
+        later,
+        val,
+        epochs=tune["epochs"],
+        learning_rate=tune["learning_rate"],
+        warmup_epochs=0,
+        backup_dir=backup / "fine-tune",
+        **options,
+    )
     phases.append(_phase("fine-tune", network, tune["epochs"], extra))
     return _joined(history, more, [p["name"] for p in phases]), seconds + extra, phases
 
@@ -334,12 +392,28 @@ def _check_layers(network, tune):
     except ValueError:
         raise ValueError(f"fine_tune needs a transfer model with a nested 'base'; {network.name!r} has none.") from None
     if tune["layers"] > count:
-        raise ValueError(f"fine_tune['layers'] is at most {count}, the layers of {network.name}'s body; "
-                         f"got {tune['layers']}.")
+        raise ValueError(
+            f"fine_tune['layers'] is at most {count}, the layers of {network.name}'s body; got {tune['layers']}."
+        )
 
 
-def _train_and_record(configuration, record_id, stream, steps, val, *, model, side, results_dir, notebook,
-                      class_names, save_model, mixed_precision, jit_compile, verbose):
+def _train_and_record(
+    configuration,
+    record_id,
+    stream,
+    steps,
+    val,
+    *,
+    model,
+    side,
+    results_dir,
+    notebook,
+    class_names,
+    save_model,
+    mixed_precision,
+    jit_compile,
+    verbose,
+):
     """The part of :func:`run` that builds, trains, evaluates and writes."""
     c, training = configuration, configuration["training"]
     device = accelerator()
@@ -355,8 +429,7 @@ def _train_and_record(configuration, record_id, stream, steps, val, *, model, si
     if verbose:
         print(_announce(c, counts, side, device["device"], mixed, xla))
     backup = results_dir / "backup" / record_id
-    history, seconds, phases = _phases(trained, network, c, stream, steps, val, backup=backup, xla=xla,
-                                       verbose=verbose)
+    history, seconds, phases = _phases(trained, network, c, stream, steps, val, backup=backup, xla=xla, verbose=verbose)
     scores = evaluate(trained, val)
     record = dict(
         id=record_id, notebook=notebook, **{k: c[k] for k in ("dataset", "classes", "resolution", "model")},
@@ -379,9 +452,11 @@ def _train_and_record(configuration, record_id, stream, steps, val, *, model, si
         pass
     if verbose:
         top5 = f", top-5 {scores['top5']:.1%}" if scores["top5"] is not None else ""
-        print(f"top-1 {scores['top1']:.1%}{top5} on val after {len(history.get('loss', []))} epochs in "
-              f"{_duration(seconds)}; "
-              f"record {path.name}")
+        print(
+            f"top-1 {scores['top1']:.1%}{top5} on val after {len(history.get('loss', []))} epochs in "
+            f"{_duration(seconds)}; "
+            f"record {path.name}"
+        )
     record = results.read(path)
     record["path"] = str(path)
     return record
@@ -395,9 +470,11 @@ def _announce(c, counts, side, device, mixed, xla) -> str:
     fed = "" if side == c["resolution"] else f" (fed at {side}x{side})"
     tune = c["training"].get("fine_tune")
     epochs = f"{c['epochs']} + {tune['epochs']} fine-tuning" if tune else f"{c['epochs']}"
-    return (f"{c['model']}({args}) at {c['resolution']}x{c['resolution']} px{fed} on {c['dataset']} "
-            f"({c['classes']} classes): {counts['params'] / 1e6:.2f} M parameters{trainable}{cost}; {epochs} epochs "
-            f"on {device}" + (", mixed precision" if mixed else "") + (", XLA" if xla else "") + ".")
+    return (
+        f"{c['model']}({args}) at {c['resolution']}x{c['resolution']} px{fed} on {c['dataset']} "
+        f"({c['classes']} classes): {counts['params'] / 1e6:.2f} M parameters{trainable}{cost}; {epochs} epochs "
+        f"on {device}" + (", mixed precision" if mixed else "") + (", XLA" if xla else "") + "."
+    )
 
 
 def check(**parameters) -> None:

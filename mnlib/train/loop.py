@@ -52,18 +52,14 @@ def accelerator() -> dict:
     }
 
 
-
 def _count_batches(dataset: tf.data.Dataset) -> int:
     """Batches in one pass over ``dataset`` (iterates it once if TensorFlow cannot tell)."""
     cardinality = int(dataset.cardinality())
     if cardinality == tf.data.INFINITE_CARDINALITY:
-        raise ValueError(
-            "the training dataset repeats forever; pass steps_per_epoch to say how long an epoch is."
-        )
+        raise ValueError("the training dataset repeats forever; pass steps_per_epoch to say how long an epoch is.")
     if cardinality >= 0:
         return cardinality
     return int(dataset.reduce(0, lambda count, _: count + 1))
-
 
 
 class _EpochLog(keras.callbacks.Callback):
@@ -135,8 +131,6 @@ def _backed_up_epochs(folder, log, epochs):
     return min(len(log.rows), epochs)
 
 
-
-
 def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
@@ -154,8 +148,12 @@ def _prepare_backup(folder: pathlib.Path, settings: dict, verbose: int) -> None:
             aside = folder.with_name(f"{folder.name}.set-aside-{stamp}-{number}")
         folder.rename(aside)
         why = "settings that cannot be read" if saved is None else "other settings"
-        warnings.warn(f"The backup in {folder} was made with {why}; it is kept as {aside.name} "
-                      "and this run starts from the first epoch.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"The backup in {folder} was made with {why}; it is kept as {aside.name} "
+            "and this run starts from the first epoch.",
+            UserWarning,
+            stacklevel=3,
+        )
     write_json(folder / _SETTINGS_FILE, settings)
 
 
@@ -165,8 +163,9 @@ def _compile(model, *, optimizer, learning_rate, total, warmup, weight_decay, ji
     if classes > 5:
         metrics.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5"))
     model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate, total_steps=total, warmup_steps=warmup,
-                                 weight_decay=weight_decay, model=model),
+        optimizer=make_optimizer(
+            optimizer, learning_rate, total_steps=total, warmup_steps=warmup, weight_decay=weight_decay, model=model
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=metrics,
         jit_compile=bool(jit_compile),
@@ -250,12 +249,28 @@ def fit(
     warmup = min(int(round(warmup_epochs * steps)), total // 10)
     folder = pathlib.Path(backup_dir) if backup_dir else None
     if folder is not None:
-        settings = dict(epochs=int(epochs), steps_per_epoch=steps, optimizer=optimizer, learning_rate=learning_rate,
-                        warmup_steps=warmup, weight_decay=float(weight_decay), params=int(model.count_params()),
-                        classes=int(model.output_shape[-1]), recalibrate=int(recalibrate), data=data_settings)
+        settings = dict(
+            epochs=int(epochs),
+            steps_per_epoch=steps,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            warmup_steps=warmup,
+            weight_decay=float(weight_decay),
+            params=int(model.count_params()),
+            classes=int(model.output_shape[-1]),
+            recalibrate=int(recalibrate),
+            data=data_settings,
+        )
         _prepare_backup(folder, settings, verbose)
-    _compile(model, optimizer=optimizer, learning_rate=learning_rate, total=total, warmup=warmup,
-             weight_decay=weight_decay, jit_compile=jit_compile)
+    _compile(
+        model,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        total=total,
+        warmup=warmup,
+        weight_decay=weight_decay,
+        jit_compile=jit_compile,
+    )
 
     log = _EpochLog(folder, verbose=verbose, epochs=epochs)
     every = [log]  # before the backup: the log is saved first, never behind
@@ -346,5 +361,3 @@ def evaluate(model: keras.Model, dataset: tf.data.Dataset) -> dict:
         "top5": top5 / examples if classes > 5 else None,
         "examples": examples,
     }
-
-

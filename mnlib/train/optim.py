@@ -87,9 +87,7 @@ def make_optimizer(
     schedule = WarmupCosine(peak, total_steps, warmup_steps)
     decay = float(weight_decay) or None
     if name == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(
-            schedule, rho=0.9, momentum=0.9, epsilon=1.0, weight_decay=decay
-        )
+        optimizer = keras.optimizers.RMSprop(schedule, rho=0.9, momentum=0.9, epsilon=1.0, weight_decay=decay)
     elif name == "adam":
         optimizer = keras.optimizers.Adam(schedule, weight_decay=decay)
     else:
@@ -110,4 +108,3 @@ def _no_decay_variables(model):
         else:
             chosen.extend(w for w in layer.trainable_weights if w.name.split("/")[-1].startswith("bias"))
     return chosen
-

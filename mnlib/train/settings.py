@@ -57,8 +57,16 @@ class StudySettings:
     caption: str
 
 
-def study_settings(profile: str, dataset=None, epochs=None, batch_size=None, data_dir=None, results_dir=None,
-                   *, defaults: dict | None = None) -> StudySettings:
+def study_settings(
+    profile: str,
+    dataset=None,
+    epochs=None,
+    batch_size=None,
+    data_dir=None,
+    results_dir=None,
+    *,
+    defaults: dict | None = None,
+) -> StudySettings:
     """A training chapter's :class:`StudySettings`, with ``None`` replaced by the profile's choice.
 
     Args:
@@ -132,12 +140,15 @@ def _check_dataset(name, dataset, resolution):
     if isinstance(dataset, FileDataset):
         return False
     if not isinstance(dataset, tf.data.Dataset):
-        raise TypeError(f"{name} must be a loader's dataset (mnlib.data.tiny_imagenet ...) or batches "
-                        f"(a tf.data.Dataset); got {type(dataset).__name__}.")
+        raise TypeError(
+            f"{name} must be a loader's dataset (mnlib.data.tiny_imagenet ...) or batches "
+            f"(a tf.data.Dataset); got {type(dataset).__name__}."
+        )
     spec = dataset.element_spec
     if not (isinstance(spec, tuple) and len(spec) == 2) or spec[0].shape.rank != 4:
-        raise ValueError(f"{name} must be a loader's dataset, or batches of (images [B, H, W, 3], labels [B]); "
-                         f"it yields {spec}.")
+        raise ValueError(
+            f"{name} must be a loader's dataset, or batches of (images [B, H, W, 3], labels [B]); it yields {spec}."
+        )
     shape = spec[0].shape
     if tuple(shape[1:3]) != (resolution, resolution) and None not in tuple(shape[1:3]):
         raise ValueError(
@@ -220,8 +231,10 @@ def _check_fine_tune(fine_tune, model_args):
         return
     example = "e.g. {'epochs': 2, 'layers': 20, 'learning_rate': 1e-5}"
     if not isinstance(fine_tune, dict) or not {"epochs", "layers"} <= set(fine_tune) <= set(_FINE_TUNE_KEYS):
-        raise ValueError(f"fine_tune is None or a dict of 'epochs', 'layers' and optionally 'learning_rate', "
-                         f"{example}; got {fine_tune!r}.")
+        raise ValueError(
+            f"fine_tune is None or a dict of 'epochs', 'layers' and optionally 'learning_rate', "
+            f"{example}; got {fine_tune!r}."
+        )
     for name in ("epochs", "layers"):
         if not _is_int(fine_tune[name]) or fine_tune[name] < 1:
             raise ValueError(f"fine_tune[{name!r}] must be an integer >= 1; got {fine_tune[name]!r}.")
