@@ -9,8 +9,10 @@ BIN := $(VENV)/bin
 COLAB_VENV := .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 # mnlib's unit tests: every tests/test_*.py but those of the notebooks and the
-# book (which need Jupyter tools and execute the notebooks).
-UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py
+# book (which need Jupyter tools and execute the notebooks) and the linter's
+# (ruff's verdict does not depend on the versions of TensorFlow or Keras, and
+# Colab does not ship ruff).
+UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py --ignore=tests/test_lint.py
 
 .PHONY: book test test-colab setup setup-colab notebooks clean
 
