@@ -11,6 +11,12 @@ variants, as in TensorFlow's post-training quantisation guide:
   outputs; the converter runs a representative set of images through the model
   to choose each tensor's scale and zero point.
 
+:func:`predict` runs a flatbuffer on images, :func:`latency` times one image
+through a Keras model or a flatbuffer the same way, :func:`size_bytes` and
+:func:`sizes` give each format's size, and :func:`kind_latency` splits a
+network's LiteRT latency by layer kind (the paper's Table 2 kinds), beside
+their share of Mult-Adds.
+
 Flatbuffers run in the ``ai-edge-litert`` interpreter (``ai_edge_litert.interpreter``),
 the maintained successor of ``tf.lite.Interpreter``. Introduced in chapter 8.
 """
@@ -24,7 +30,11 @@ from numbers import Integral
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
+
+__all__ = ["QUANTIZE", "REPRESENTATIVE_IMAGES", "KINDS", "convert", "predict", "latency", "size_bytes", "sizes",
+           "kind_models", "kind_latency"]  # fmt: skip
 
 QUANTIZE = (None, "dynamic", "int8")
 """The ``quantize`` values :func:`convert` accepts."""
@@ -230,7 +240,11 @@ def _keras_step(model, input_shape):
 
 
 def _litert_step(tflite_model, input_shape, threads):
+    """One timed call of a flatbuffer: its single input resized to ``[1, *input_shape]``, or, with
+    ``input_shape=None``, each of its inputs at the shape it was converted with."""
     interpreter = _interpreter(tflite_model, threads)
+    if input_shape is None:
+        return _every_input_step(interpreter)
     details = interpreter.get_input_details()[0]
     _check_image_shape(input_shape, details["shape_signature"][1:], "input_shape")
     interpreter.resize_tensor_input(details["index"], [1, *input_shape])
@@ -242,6 +256,21 @@ def _litert_step(tflite_model, input_shape, threads):
         interpreter.set_tensor(details["index"], image)
         interpreter.invoke()
         return interpreter.get_tensor(output)
+
+    return step
+
+
+def _every_input_step(interpreter):
+    interpreter.allocate_tensors()
+    rng = np.random.default_rng(0)
+    feeds = [(d["index"], _quantized(rng.uniform(-1, 1, d["shape"]), d)) for d in interpreter.get_input_details()]
+    outputs = [d["index"] for d in interpreter.get_output_details()]
+
+    def step():
+        for index, value in feeds:
+            interpreter.set_tensor(index, value)
+        interpreter.invoke()
+        return [interpreter.get_tensor(index) for index in outputs]
 
     return step
 
@@ -336,3 +365,129 @@ def sizes(model: keras.Model, representative_data) -> dict:
     for name, quantize in (("float32", None), ("dynamic", "dynamic"), ("int8", "int8")):
         result[name] = len(convert(model, quantize, representative_data))
     return result
+
+
+KINDS = ("conv", "conv dw", "conv 1x1", "fully connected")
+"""The layer kinds of the paper's Table 2, as :func:`mnlib.costs.model_cost` names them."""
+
+
+def _standalone(layer):
+    """A fresh copy of ``layer`` as LiteRT runs it inside the network: batch norm folded into a bias, ReLU6 fused."""
+    config = dict(layer.get_config())
+    config.pop("name", None)
+    if "use_bias" in config:
+        config["use_bias"] = True  # the converter folds the following batch norm into the convolution's bias
+    return type(layer).from_config(config)
+
+
+def kind_models(model: keras.Model, kinds=KINDS) -> dict:
+    """One Keras model per layer kind of ``model``: every layer of that kind, side by side, on inputs of its shapes.
+
+    For each kind (:func:`mnlib.costs.model_cost`'s ``kind``: ``"conv"``,
+    ``"conv dw"``, ``"conv 1x1"``, ``"fully connected"``) the model has one
+    input per layer of that kind, shaped as that layer's input in ``model``
+    (batch 1 added by the converter), and one output per layer: a fresh,
+    randomly initialised copy of the layer with a bias (where the network's
+    batch normalisation folds into the convolution on conversion), followed
+    by ReLU6 for the convolutions (fused into them by LiteRT). Converted and
+    timed, it measures what that kind of layer costs inside the network,
+    without the padding, pooling, reshaping and softmax in between. Weights'
+    values do not change float32 latency.
+
+    Args:
+        model: a built Keras model of plain (not nested) layers, e.g. :func:`mnlib.models.mobilenet`.
+        kinds: which kinds, default :data:`KINDS`; a kind with no layer is left out.
+
+    Returns:
+        ``{kind: keras.Model}``, in the order of ``kinds``.
+
+    Raises:
+        TypeError: if ``model`` is not a Keras model.
+        ValueError: for a kind not in :data:`KINDS`.
+
+    Introduced in chapter 8.
+    """
+    from mnlib.costs import model_cost
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"kinds must be drawn from {KINDS}, got {unknown}")
+    cost = model_cost(model)
+    result = {}
+    for kind in kinds:
+        names = cost.loc[cost["kind"] == kind, "layer"]
+        inputs, outputs = [], []
+        for name in names:
+            layer = model.get_layer(name)
+            x = keras.Input(tuple(layer.input.shape[1:]), batch_size=1)
+            y = _standalone(layer)(x)
+            if kind != "fully connected":
+                y = keras.layers.ReLU(6.0)(y)
+            inputs.append(x)
+            outputs.append(y)
+        if inputs:
+            result[kind] = keras.Model(inputs, outputs, name=kind.replace(" ", "_"))
+    return result
+
+
+def kind_latency(model: keras.Model, *, threads: int = 1, runs: int = 50, warmup: int = 5, tflite_model=None):
+    """Float32 LiteRT latency of a network split by layer kind, beside each kind's share of Mult-Adds.
+
+    Each kind's layers are converted and timed together (:func:`kind_models`,
+    :func:`convert`, then as :func:`latency` does: ``warmup`` untimed and
+    ``runs`` timed calls, the median kept), and so is the whole network at
+    batch 1. The rest, the whole network's median minus the kinds' medians,
+    holds the layers between them (padding, pooling, reshape, softmax) and
+    the fixed cost of a call, less what the network gains by running its
+    layers one after another: each layer's input is the previous layer's
+    output, still in the CPU's cache, while a kind's model reads inputs of
+    its own. The rest can therefore come out negative; the kinds' shares of
+    time are taken of their sum, not of the network's latency.
+
+    Args:
+        model: a built Keras model of plain layers taking images ``[batch, H, W, 3]``.
+        threads: CPU threads of the LiteRT interpreter, >= 1. Default 1.
+        runs, warmup: timed and untimed calls per model (defaults 50 and 5).
+        tflite_model: the float32 flatbuffer of ``model`` if already converted (saves a conversion).
+
+    Returns:
+        A DataFrame indexed by kind (:data:`KINDS` present, then ``"rest"`` and
+        ``"network"``) with ``layers`` (how many; batch norm, folded into
+        the convolutions, not counted), ``mult_adds``, ``mult_adds_%``
+        (of the network's), ``median_ms``, ``time_%`` (percent of the kinds'
+        summed medians; over 100 for the network when the kinds apart take
+        less time than together) and ``gmult_adds_per_s`` (billion Mult-Adds per second: how well a kind
+        uses the CPU).
+
+    Introduced in chapter 8.
+    """
+    from mnlib.costs import model_cost
+
+    _check_count("runs", runs)
+    _check_count("threads", threads)
+    if isinstance(warmup, bool) or not isinstance(warmup, Integral) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    parts = kind_models(model)  # checks model
+    cost = model_cost(model)
+    whole = convert(model) if tflite_model is None else tflite_model
+    rows = {}
+    for kind, part in parts.items():
+        times = _timed(_litert_step(convert(part), None, threads), runs, warmup)
+        rows[kind] = {"layers": len(part.inputs), "mult_adds": int(cost.loc[cost["kind"] == kind, "mult_adds"].sum()),
+                      "median_ms": float(np.median(times))}  # fmt: skip
+    network = float(np.median(_timed(_litert_step(whole, tuple(model.input_shape[1:]), threads), runs, warmup)))
+    total = int(cost["mult_adds"].sum())
+    rest = total - sum(row["mult_adds"] for row in rows.values())
+    others = int(((cost["kind"] == "other") & (cost["type"] != "InputLayer")).sum())  # batch norm: folded
+    rows["rest"] = {"layers": others, "mult_adds": rest,
+                    "median_ms": network - sum(row["median_ms"] for row in rows.values())}  # fmt: skip
+    rows["network"] = {"layers": sum(row["layers"] for row in rows.values()), "mult_adds": total, "median_ms": network}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame["mult_adds_%"] = 100.0 * frame["mult_adds"] / total
+    frame["time_%"] = 100.0 * frame["median_ms"] / sum(rows[kind]["median_ms"] for kind in parts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = frame["mult_adds"] / (frame["median_ms"] * 1e6)
+    frame["gmult_adds_per_s"] = speed.where((frame["mult_adds"] > 0) & (frame["median_ms"] > 0))
+    return frame.rename_axis("kind")

@@ -133,3 +133,38 @@ def test_images_of_the_wrong_shape(flatbuffers):
         deploy.predict(flatbuffers["float32"], np.zeros(SHAPE, np.float32))
     with pytest.raises(TypeError, match="bytes of a flatbuffer"):
         deploy.predict("model.tflite", _images(1))
+
+
+def test_kind_models_hold_every_layer_of_their_kind(model):
+    from mnlib.costs import model_cost
+
+    cost = model_cost(model)
+    parts = deploy.kind_models(model)
+    assert list(parts) == list(deploy.KINDS)
+    for kind, part in parts.items():
+        names = list(cost.loc[cost["kind"] == kind, "layer"])
+        assert len(part.inputs) == len(part.outputs) == len(names)
+        for tensor, name in zip(part.inputs, names):
+            assert tuple(tensor.shape[1:]) == tuple(model.get_layer(name).input.shape[1:])
+        # Same Mult-Adds as those layers in the network: the same layers, not merely the same count.
+        assert model_cost(part)["mult_adds"].sum() == cost.loc[cost["kind"] == kind, "mult_adds"].sum()
+
+
+def test_kind_latency_splits_the_network(model, flatbuffers):
+    frame = deploy.kind_latency(model, runs=3, warmup=1, tflite_model=flatbuffers["float32"])
+    assert list(frame.index) == [*deploy.KINDS, "rest", "network"]
+    assert frame.loc["network", "mult_adds"] == frame.loc[list(deploy.KINDS), "mult_adds"].sum()
+    assert (frame.loc[list(deploy.KINDS), "median_ms"] > 0).all() and frame.loc["network", "median_ms"] > 0
+    np.testing.assert_allclose(frame.loc[list(deploy.KINDS), "time_%"].sum(), 100.0)
+    np.testing.assert_allclose(frame.loc[list(deploy.KINDS), "mult_adds_%"].sum(), 100.0)
+    rest = frame.loc["network", "median_ms"] - frame.loc[list(deploy.KINDS), "median_ms"].sum()
+    np.testing.assert_allclose(frame.loc["rest", "median_ms"], rest)
+
+
+def test_bad_kind_arguments(model):
+    with pytest.raises(ValueError, match="kinds must be drawn from"):
+        deploy.kind_models(model, kinds=("pointwise",))
+    with pytest.raises(TypeError, match="must be a keras.Model"):
+        deploy.kind_latency(b"flatbuffer")
+    with pytest.raises(ValueError, match="runs must be an integer >= 1"):
+        deploy.kind_latency(model, runs=0)
