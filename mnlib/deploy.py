@@ -23,9 +23,13 @@ the maintained successor of ``tf.lite.Interpreter``. Introduced in chapter 8.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from numbers import Integral
 
 import keras
@@ -33,8 +37,25 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-__all__ = ["QUANTIZE", "REPRESENTATIVE_IMAGES", "KINDS", "convert", "predict", "latency", "size_bytes", "sizes",
-           "kind_models", "kind_latency"]  # fmt: skip
+__all__ = ["QUANTIZE", "REPRESENTATIVE_IMAGES", "KINDS", "convert", "predict", "latency", "latencies", "size_bytes",
+           "sizes", "kind_models", "kind_latency"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Keep the SavedModel writer's and the converter's log lines ("Assets written to", the quantiser's
+    settings) and the interpreter's XNNPACK notice out of a notebook's output; errors still raise."""
+    from mnlib import _stderr_silenced
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with _stderr_silenced():
+            yield
+    finally:
+        logger.setLevel(level)
+
 
 QUANTIZE = (None, "dynamic", "int8")
 """The ``quantize`` values :func:`convert` accepts."""
@@ -119,7 +140,7 @@ def convert(model: keras.Model, quantize: str | None = None, representative_data
             )
         images = _representative_images(representative_data)
         _check_image_shape(images.shape[1:], model.input_shape[1:], "representative_data")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _quiet():
         _export(model, folder)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         if quantize is not None:
@@ -142,7 +163,10 @@ def _interpreter(tflite_model, threads):
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as error:
         raise ImportError("the LiteRT interpreter is missing: pip install ai-edge-litert") from error
-    return Interpreter(model_content=bytes(tflite_model), num_threads=threads)
+    with _quiet():
+        interpreter = Interpreter(model_content=bytes(tflite_model), num_threads=threads)
+        interpreter.allocate_tensors()  # where the XNNPACK delegate announces itself
+    return interpreter
 
 
 def _check_count(name, value):
@@ -306,29 +330,92 @@ def latency(model, input_shape, *, threads: int = 1, runs: int = 50, warmup: int
 
     Introduced in chapter 8.
     """
+    _check_timing(runs, threads, warmup)
+    step, kind, used = _subject(model, input_shape, threads)
+    return _summary(_timed(step, runs, warmup), kind, used)
+
+
+def _check_timing(runs, threads, warmup, rounds=1):
     _check_count("runs", runs)
     _check_count("threads", threads)
+    _check_count("rounds", rounds)
     if isinstance(warmup, bool) or not isinstance(warmup, Integral) or warmup < 0:
         raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+
+
+def _subject(model, input_shape, threads):
+    """``(step, kind, threads used)`` for a Keras model or a flatbuffer fed one image of ``input_shape``."""
+    if input_shape is None and isinstance(model, (bytes, bytearray)):
+        return _litert_step(model, None, threads), "litert", threads
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else ()
     if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, Integral) and s >= 1 for s in shape):
         raise ValueError(f"input_shape must be (H, W, 3) with positive integers H and W, got {input_shape!r}")
     if isinstance(model, keras.Model):
-        step, kind, used = _keras_step(model, shape), "keras", tf.config.threading.get_intra_op_parallelism_threads()
-    elif isinstance(model, (bytes, bytearray)):
-        step, kind, used = _litert_step(model, shape, threads), "litert", threads
-    else:
-        raise TypeError(f"model must be a keras.Model or a LiteRT flatbuffer (bytes), got {type(model).__name__}")
-    times = _timed(step, runs, warmup)
+        return _keras_step(model, shape), "keras", tf.config.threading.get_intra_op_parallelism_threads()
+    if isinstance(model, (bytes, bytearray)):
+        return _litert_step(model, shape, threads), "litert", threads
+    raise TypeError(f"model must be a keras.Model or a LiteRT flatbuffer (bytes), got {type(model).__name__}")
+
+
+def _summary(times, kind, used):
     p10, median, p90 = np.percentile(times, [10, 50, 90])
     return {
         "median_ms": float(median),
         "p10_ms": float(p10),
         "p90_ms": float(p90),
-        "runs": runs,
+        "runs": len(times),
         "threads": used,
         "kind": kind,
     }
+
+
+def latencies(subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: int = 5, rounds: int = 5) -> dict:
+    """Single-image latency of several models, measured together in interleaved rounds so that they can be compared.
+
+    A shared or throttling machine changes speed from one second to the
+    next; timing one model after another would put that drift into their
+    ratios. Here every model gets ``warmup`` untimed calls, then each of
+    ``rounds`` rounds times every model in turn (``runs / rounds`` calls
+    each, the order reversed every other round), so each model's runs are
+    spread over the whole measurement. Each call is timed as by :func:`latency`.
+
+    Args:
+        subjects: ``{name: (model, input_shape)}``: a ``keras.Model`` or a
+            flatbuffer (bytes), and ``(H, W, 3)`` of one image; for a
+            flatbuffer ``input_shape=None`` feeds each of its inputs at the
+            shape it was converted with (models of several inputs).
+        threads: CPU threads of the LiteRT interpreters, >= 1. Default 1 (see
+            :func:`latency` for Keras models).
+        runs: timed calls per model, in all, >= ``rounds``. Default 50.
+        warmup: untimed calls per model before the first round, >= 0. Default 5.
+        rounds: rounds, >= 1. Default 5.
+
+    Returns:
+        ``{name: {"median_ms", "p10_ms", "p90_ms", "runs", "threads", "kind"}}`` as :func:`latency` returns.
+
+    Raises:
+        ValueError: for bad counts (or ``runs < rounds``) or input shapes, as :func:`latency`.
+        TypeError: for a subject that is not a pair, or a model of another type.
+
+    Introduced in chapter 8.
+    """
+    _check_timing(runs, threads, warmup, rounds)
+    if runs < rounds:
+        raise ValueError(f"runs ({runs}) must be at least rounds ({rounds}): each round times every model")
+    if not isinstance(subjects, Mapping) or not subjects:
+        raise TypeError("subjects must be a non-empty mapping {name: (model, input_shape)}")
+    steps = {}
+    for name, pair in subjects.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"subjects[{name!r}] must be a pair (model, input_shape), got {type(pair).__name__}")
+        steps[name] = _subject(pair[0], pair[1], threads)
+    times = {name: [_timed(step, 0, warmup)] for name, (step, _, _) in steps.items()}
+    order = list(steps)
+    for round_ in range(rounds):
+        count = runs // rounds + (1 if round_ < runs % rounds else 0)
+        for name in order if round_ % 2 == 0 else reversed(order):
+            times[name].append(_timed(steps[name][0], count, 0))
+    return {name: _summary(np.concatenate(times[name]), kind, used) for name, (_, kind, used) in steps.items()}
 
 
 def size_bytes(model) -> int:
@@ -432,61 +519,76 @@ def kind_models(model: keras.Model, kinds=KINDS) -> dict:
     return result
 
 
-def kind_latency(model: keras.Model, *, threads: int = 1, runs: int = 50, warmup: int = 5, tflite_model=None):
+@functools.lru_cache(maxsize=1)
+def _empty_call():
+    """The flatbuffer of a model that does next to nothing (a ReLU6 on one number): the fixed cost of a call."""
+    x = keras.Input((1, 1, 1), batch_size=1)
+    return convert(keras.Model(x, keras.layers.ReLU(6.0)(x)))
+
+
+def kind_latency(
+    model: keras.Model, *, threads: int = 1, runs: int = 50, warmup: int = 5, rounds: int = 5, tflite_model=None
+) -> pd.DataFrame:
     """Float32 LiteRT latency of a network split by layer kind, beside each kind's share of Mult-Adds.
 
-    Each kind's layers are converted and timed together (:func:`kind_models`,
-    :func:`convert`, then as :func:`latency` does: ``warmup`` untimed and
-    ``runs`` timed calls, the median kept), and so is the whole network at
-    batch 1. The rest, the whole network's median minus the kinds' medians,
-    holds the layers between them (padding, pooling, reshape, softmax) and
-    the fixed cost of a call, less what the network gains by running its
-    layers one after another: each layer's input is the previous layer's
-    output, still in the CPU's cache, while a kind's model reads inputs of
-    its own. The rest can therefore come out negative; the kinds' shares of
-    time are taken of their sum, not of the network's latency.
+    Each kind's layers are converted together (:func:`kind_models`,
+    :func:`convert`) and timed with the whole network and a model that does
+    next to nothing, all in the same interleaved rounds (:func:`latencies`).
+    The nearly empty model's median is the fixed cost of one call (setting the
+    input, invoking, reading the output), which every kind's median includes
+    once: it is taken off each kind and counted once for the network, in the
+    row ``"call"``. The row ``"rest"`` is the network's median minus the
+    call and the kinds: the layers between them (padding, pooling, reshape,
+    softmax), less what the network gains by running its layers back to back
+    (each layer's input is the previous layer's output, still in the CPU's
+    cache, where a kind's model reads inputs of its own). It can therefore
+    come out negative; the kinds' shares of time are taken of their sum.
 
     Args:
         model: a built Keras model of plain layers taking images ``[batch, H, W, 3]``.
         threads: CPU threads of the LiteRT interpreter, >= 1. Default 1.
-        runs, warmup: timed and untimed calls per model (defaults 50 and 5).
+        runs, warmup, rounds: as for :func:`latencies` (defaults 50, 5 and 5).
         tflite_model: the float32 flatbuffer of ``model`` if already converted (saves a conversion).
 
     Returns:
-        A DataFrame indexed by kind (:data:`KINDS` present, then ``"rest"`` and
-        ``"network"``) with ``layers`` (how many; batch norm, folded into
-        the convolutions, not counted), ``mult_adds``, ``mult_adds_%``
-        (of the network's), ``median_ms``, ``time_%`` (percent of the kinds'
-        summed medians; over 100 for the network when the kinds apart take
-        less time than together) and ``gmult_adds_per_s`` (billion Mult-Adds per second: how well a kind
-        uses the CPU).
+        A DataFrame indexed by kind (:data:`KINDS` present, then ``"call"``,
+        ``"rest"`` and ``"network"``) with ``layers`` (how many; batch norm,
+        folded into the convolutions, not counted), ``mult_adds``,
+        ``mult_adds_%`` (of the network's), ``median_ms``, ``time_%``
+        (percent of the kinds' summed medians) and ``gmult_adds_per_s``
+        (billion Mult-Adds per second: how well a kind uses the CPU).
+
+    Raises:
+        TypeError: if ``model`` is not a Keras model.
+        ValueError: for bad counts, as :func:`latencies`.
 
     Introduced in chapter 8.
     """
     from mnlib.costs import model_cost
 
-    _check_count("runs", runs)
-    _check_count("threads", threads)
-    if isinstance(warmup, bool) or not isinstance(warmup, Integral) or warmup < 0:
-        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    _check_timing(runs, threads, warmup, rounds)
     parts = kind_models(model)  # checks model
     cost = model_cost(model)
-    whole = convert(model) if tflite_model is None else tflite_model
+    subjects = {kind: (convert(part), None) for kind, part in parts.items()}
+    subjects["call"] = (_empty_call(), None)
+    subjects["network"] = (convert(model) if tflite_model is None else tflite_model, tuple(model.input_shape[1:]))
+    medians = {name: timing["median_ms"] for name, timing in latencies(
+        subjects, threads=threads, runs=runs, warmup=warmup, rounds=rounds).items()}  # fmt: skip
+    call, network = medians["call"], medians["network"]
     rows = {}
     for kind, part in parts.items():
-        times = _timed(_litert_step(convert(part), None, threads), runs, warmup)
         rows[kind] = {"layers": len(part.inputs), "mult_adds": int(cost.loc[cost["kind"] == kind, "mult_adds"].sum()),
-                      "median_ms": float(np.median(times))}  # fmt: skip
-    network = float(np.median(_timed(_litert_step(whole, tuple(model.input_shape[1:]), threads), runs, warmup)))
+                      "median_ms": max(medians[kind] - call, 0.0)}  # fmt: skip
     total = int(cost["mult_adds"].sum())
-    rest = total - sum(row["mult_adds"] for row in rows.values())
     others = int(((cost["kind"] == "other") & (cost["type"] != "InputLayer")).sum())  # batch norm: folded
-    rows["rest"] = {"layers": others, "mult_adds": rest,
-                    "median_ms": network - sum(row["median_ms"] for row in rows.values())}  # fmt: skip
+    kinds_ms = sum(row["median_ms"] for row in rows.values())
+    rows["call"] = {"layers": 0, "mult_adds": 0, "median_ms": call}
+    rows["rest"] = {"layers": others, "mult_adds": total - sum(r["mult_adds"] for r in rows.values()),
+                    "median_ms": network - call - kinds_ms}  # fmt: skip
     rows["network"] = {"layers": sum(row["layers"] for row in rows.values()), "mult_adds": total, "median_ms": network}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame["mult_adds_%"] = 100.0 * frame["mult_adds"] / total
-    frame["time_%"] = 100.0 * frame["median_ms"] / sum(rows[kind]["median_ms"] for kind in parts)
+    frame["time_%"] = 100.0 * frame["median_ms"] / kinds_ms
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = frame["mult_adds"] / (frame["median_ms"] * 1e6)
     frame["gmult_adds_per_s"] = speed.where((frame["mult_adds"] > 0) & (frame["median_ms"] > 0))

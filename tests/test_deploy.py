@@ -151,14 +151,41 @@ def test_kind_models_hold_every_layer_of_their_kind(model):
 
 
 def test_kind_latency_splits_the_network(model, flatbuffers):
-    frame = deploy.kind_latency(model, runs=3, warmup=1, tflite_model=flatbuffers["float32"])
-    assert list(frame.index) == [*deploy.KINDS, "rest", "network"]
-    assert frame.loc["network", "mult_adds"] == frame.loc[list(deploy.KINDS), "mult_adds"].sum()
-    assert (frame.loc[list(deploy.KINDS), "median_ms"] > 0).all() and frame.loc["network", "median_ms"] > 0
-    np.testing.assert_allclose(frame.loc[list(deploy.KINDS), "time_%"].sum(), 100.0)
-    np.testing.assert_allclose(frame.loc[list(deploy.KINDS), "mult_adds_%"].sum(), 100.0)
-    rest = frame.loc["network", "median_ms"] - frame.loc[list(deploy.KINDS), "median_ms"].sum()
-    np.testing.assert_allclose(frame.loc["rest", "median_ms"], rest)
+    frame = deploy.kind_latency(model, runs=4, warmup=1, rounds=2, tflite_model=flatbuffers["float32"])
+    kinds = list(deploy.KINDS)
+    assert list(frame.index) == [*kinds, "call", "rest", "network"]
+    assert frame.loc["network", "mult_adds"] == frame.loc[kinds, "mult_adds"].sum()
+    assert (frame.loc[kinds, "median_ms"] >= 0).all()
+    assert frame.loc["network", "median_ms"] > 0 and frame.loc["call", "median_ms"] > 0
+    np.testing.assert_allclose(frame.loc[kinds, "time_%"].sum(), 100.0)
+    np.testing.assert_allclose(frame.loc[kinds, "mult_adds_%"].sum(), 100.0)
+    parts = frame.loc[[*kinds, "call", "rest"], "median_ms"].sum()
+    np.testing.assert_allclose(parts, frame.loc["network", "median_ms"])
+
+
+def test_latencies_time_every_model_in_rounds(model, flatbuffers):
+    subjects = {
+        "keras": (model, SHAPE),
+        "float32": (flatbuffers["float32"], SHAPE),
+        "int8": (flatbuffers["int8"], SHAPE),
+    }
+    result = deploy.latencies(subjects, runs=5, warmup=1, rounds=2)
+    assert list(result) == list(subjects)
+    assert [r["kind"] for r in result.values()] == ["keras", "litert", "litert"]
+    for timing in result.values():
+        assert timing["runs"] == 5  # 3 + 2 over the rounds
+        assert 0 < timing["p10_ms"] <= timing["median_ms"] <= timing["p90_ms"] < float("inf")
+
+
+def test_bad_latencies_arguments(model, flatbuffers):
+    with pytest.raises(ValueError, match=r"runs \(2\) must be at least rounds \(3\)"):
+        deploy.latencies({"a": (model, SHAPE)}, runs=2, rounds=3)
+    with pytest.raises(TypeError, match="must be a pair"):
+        deploy.latencies({"a": model})
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        deploy.latencies({})
+    with pytest.raises(ValueError, match=r"input_shape must be \(H, W, 3\)"):
+        deploy.latencies({"a": (model, None)})
 
 
 def test_bad_kind_arguments(model):
