@@ -26,7 +26,7 @@ import matplotlib.transforms as transforms
 import pandas as pd
 from matplotlib.lines import Line2D
 
-__all__ = ["STYLE", "XLABELS", "Series", "tradeoff", "chance", "learning_curves", "tradeoff_figure"]
+__all__ = ["STYLE", "XLABELS", "Series", "tradeoff", "chance", "learning_curves", "tradeoff_figure", "curve_panels"]
 
 #: Font sizes (pt) of the course's figures: nothing under 9 pt.
 STYLE = {
@@ -312,4 +312,65 @@ def tradeoff_figure(
                    ncol=_columns(handles.keys(), width))  # fmt: skip
         if title:
             fig.suptitle(textwrap.fill(title, width=int(width * 12)), fontsize=STYLE["figure.titlesize"])
+    return fig
+
+
+def curve_panels(
+    records: pd.DataFrame,
+    *,
+    panel: str,
+    classes: int | None = None,
+    title: str | None = None,
+    columns: int = 3,
+) -> plt.Figure:
+    """Training and validation top-1 per epoch, one panel per record: is a run learning, or overfitting?
+
+    Each panel draws one record's validation top-1 (solid, dots) and its
+    top-1 on the augmented training images (dashed, crosses); a gap that
+    widens as the epochs pass is overfitting. Panels share the accuracy axis.
+
+    Args:
+        records: one row per run (rows of :func:`mnlib.results.study`), with
+            ``history`` (``val_top1`` and ``top1`` per epoch).
+        panel: the column whose value titles each panel (e.g. a ``"run"`` label).
+        classes: draw the chance line ``1 / classes`` in every panel; None: none.
+        title: the finding the figure shows.
+        columns: panels per row (1 to 4).
+
+    Returns:
+        The figure, at most 9.5 inches wide. Introduced in the Stanford Dogs chapter.
+
+    Raises:
+        ValueError: ``records`` is empty or lacks ``history`` or ``panel``.
+    """
+    _check_columns(records, ["history", panel], "records")
+    if len(records) == 0:
+        raise ValueError("records is empty: no run to draw.")
+    if isinstance(columns, bool) or not isinstance(columns, numbers.Integral) or not 1 <= columns <= 4:
+        raise ValueError(f"columns must be an int from 1 to 4; got {columns!r}.")
+    columns = min(columns, len(records))
+    rows = -(-len(records) // columns)
+    with mpl.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, columns, figsize=(min(9.5, 3.1 * columns + 0.6), 2.6 * rows + 0.9),
+                                 sharey=True, squeeze=False, layout="constrained")  # fmt: skip
+        for ax in axes.ravel()[len(records) :]:
+            ax.axis("off")
+        for ax, (_, record) in zip(axes.ravel(), records.iterrows()):
+            history = record["history"] if isinstance(record["history"], Mapping) else {}
+            val, trained = history.get("val_top1") or [], history.get("top1") or []
+            ax.plot(range(1, len(val) + 1), val, marker=".", color="C0", label="validation images")
+            ax.plot(range(1, len(trained) + 1), trained, ls="--", marker="x", color="C1",
+                    label="training images (augmented)")  # fmt: skip
+            if classes is not None:
+                chance(ax, classes)
+            ax.set_title(textwrap.fill(_text(record[panel]), 32), fontsize=STYLE["font.size"])
+            ax.set_xlim(0.5, max(len(val), len(trained), 1) + 0.5)
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
+            ax.set_xlabel("epoch")
+        for row in axes:
+            row[0].set_ylabel("top-1 accuracy")
+        handles = dict(zip(*reversed(axes[0][0].get_legend_handles_labels())))
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=len(handles))
+        if title:
+            fig.suptitle(textwrap.fill(title, width=int(fig.get_figwidth() * 12)))
     return fig

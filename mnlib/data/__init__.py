@@ -29,13 +29,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mnlib.data.archives import ARCHIVES, FOLDERS, NAMES, SPLITS, STANFORD_DOGS, TINY_IMAGENET, Archive, download
-from mnlib.data.explore import example_grid, probe_accuracy
+from mnlib.data.explore import box_grid, example_grid, probe_accuracy
 from mnlib.data.loaders import (
     ClassNames,
     FileDataset,
     Files,
     check_files,
     decode,
+    dog_boxes,
     image_formats,
     image_sizes,
     load,
@@ -59,9 +60,10 @@ __all__ = [
     "TINY_IMAGENET", "STANFORD_DOGS", "NAMES", "DATASETS", "FOLDERS", "SPLITS", "Archive", "ARCHIVES", "download",
     "CLASSES", "SHAPES", "synthetic", "is_synthetic", "prepare",
     "ClassNames", "Files", "FileDataset", "source_files", "decode", "check_files", "tiny_imagenet",
-    "stanford_dogs", "load", "image_formats", "image_sizes", "splits", "study_data",
+    "stanford_dogs", "dog_boxes", "load", "image_formats", "image_sizes", "splits", "study_data",
+    "CLASS_COUNTS", "check_classes",
     "FAMILIES", "INCEPTION_MIN_RESOLUTION", "resize", "preprocess", "AUGMENTATION", "augment_image", "pipeline",
-    "batches_per_epoch", "example_grid", "probe_accuracy",
+    "batches_per_epoch", "example_grid", "box_grid", "probe_accuracy",
 ]  # fmt: skip
 
 #: The datasets of the course: the values of a notebook's ``DATASET`` and of a record's ``dataset``.
@@ -70,6 +72,37 @@ DATASETS = {
     TINY_IMAGENET: "Tiny ImageNet, 200 classes of 64x64 images (mnlib.data.tiny_imagenet)",
     STANFORD_DOGS: "Stanford Dogs, 120 breeds (mnlib.data.stanford_dogs)",
 }
+
+
+#: How many classes each dataset has (the stand-in: one per texture of :data:`CLASSES`).
+CLASS_COUNTS = {"synthetic": len(CLASSES), TINY_IMAGENET: 200, STANFORD_DOGS: 120}
+
+
+def check_classes(dataset: str, classes) -> int:
+    """Check a chapter's ``CLASSES`` against its dataset before anything is read or trained; return it.
+
+    Args:
+        dataset: ``"synthetic"``, ``"tiny-imagenet"`` or ``"stanford-dogs"``.
+        classes: the number of classes to train on, the first ``k`` of the
+            dataset: an integer from 2 to :data:`CLASS_COUNTS` ``[dataset]``.
+
+    Raises:
+        ValueError: ``dataset`` is unknown, or ``classes`` is not an integer in
+            that range (the message says the range and what to do).
+
+    Introduced in the Stanford Dogs chapter.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {tuple(DATASETS)}; got {dataset!r}.")
+    most = CLASS_COUNTS[dataset]
+    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= most:
+        what = "the synthetic stand-in has" if dataset == "synthetic" else f"{dataset} has"
+        hint = " For more, use the real dataset (PROFILE = 'full')." if dataset == "synthetic" else ""
+        raise ValueError(
+            f"CLASSES must be an integer from 2 to {most} ({what} {most} classes; the first k are "
+            f"used); got {classes!r}.{hint}"
+        )
+    return classes
 
 
 def splits(

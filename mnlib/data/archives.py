@@ -35,7 +35,6 @@ _HUMAN = {TINY_IMAGENET: "Tiny ImageNet", STANFORD_DOGS: "Stanford Dogs"}
 SPLITS: dict[str, tuple[str, str]] = {TINY_IMAGENET: ("train", "val"), STANFORD_DOGS: ("train", "test")}
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Archive:
     """One official archive: where it is published and how to recognise it.
@@ -120,20 +119,17 @@ def _complete(name: str, root: Path) -> bool:
 def _how_to_get(name: str, dest: str | Path) -> str:
     """Instructions to get a dataset by hand (used in error messages)."""
     folder = FOLDERS[name]
-    lines = [f"To get {_HUMAN[name]}, call mnlib.data.download({name!r}, {str(dest)!r}) "
-             "on a machine with internet access (Colab has it), or download by hand:"]
+    lines = [
+        f"To get {_HUMAN[name]}, call mnlib.data.download({name!r}, {str(dest)!r}) "
+        "on a machine with internet access (Colab has it), or download by hand:"
+    ]
     for archive in ARCHIVES[name]:
-        lines.append(
-            f"  {archive.url} ({archive.size / 1e6:,.0f} MB, "
-            f"{archive.hash_algorithm} {archive.file_hash})"
-        )
+        lines.append(f"  {archive.url} ({archive.size / 1e6:,.0f} MB, {archive.hash_algorithm} {archive.file_hash})")
     lines.append(
         f"and put the file(s) in {Path(dest) / 'downloads'}; download() then checks and "
         f"extracts them into {Path(dest) / folder}."
     )
-    lines.append(
-        f"For an offline stand-in in the same layout: mnlib.data.synthetic({name!r}, ROOT)."
-    )
+    lines.append(f"For an offline stand-in in the same layout: mnlib.data.synthetic({name!r}, ROOT).")
     return "\n".join(lines)
 
 
@@ -218,8 +214,6 @@ def download(
     paths = [(archive, _fetch(name, archive, dest, timeout)) for archive in archives]
     _unpack(name, paths, dest, root)
     return root
-
-
 
 
 def _fetch(name: str, archive: Archive, dest: Path, timeout: float) -> Path:

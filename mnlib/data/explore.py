@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mnlib.data.loaders import ClassNames, FileDataset, decode, source_files
+from mnlib.data.loaders import ClassNames, FileDataset, decode, dog_boxes, source_files
 from mnlib.data.pipeline import pipeline
 
-__all__ = ["example_grid", "probe_accuracy"]
+__all__ = ["example_grid", "box_grid", "probe_accuracy"]
 
 
-def example_grid(dataset: FileDataset, class_names: ClassNames, *, per_class: int = 4,
-                 max_classes: int = 10, title: str = ""):
+def example_grid(
+    dataset: FileDataset, class_names: ClassNames, *, per_class: int = 4, max_classes: int = 10, title: str = ""
+):
     """A figure of the first ``per_class`` images of each class (rows), at their stored size.
 
     Works on a loader's dataset (it reads only the files it shows). Rows are
@@ -27,8 +28,7 @@ def example_grid(dataset: FileDataset, class_names: ClassNames, *, per_class: in
         raise ValueError("example_grid needs a dataset straight from tiny_imagenet() or stanford_dogs().")
     paths, labels = files
     shown = list(range(min(len(class_names), max_classes)))
-    fig, axes = plt.subplots(len(shown), per_class, figsize=(1.6 * per_class, 1.5 * len(shown)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(shown), per_class, figsize=(1.6 * per_class, 1.5 * len(shown)), squeeze=False)
     for row, label in enumerate(shown):
         picks = paths[labels == label][:per_class]
         for col in range(per_class):
@@ -38,8 +38,53 @@ def example_grid(dataset: FileDataset, class_names: ClassNames, *, per_class: in
             if col < len(picks):
                 ax.imshow(decode(tf.io.read_file(picks[col])).numpy())
             if col == 0:
-                ax.set_ylabel(class_names.readable[label][:22], rotation=0, ha="right",
-                              va="center", fontsize=9)
+                ax.set_ylabel(class_names.readable[label][:22], rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def box_grid(dataset: FileDataset, class_names: ClassNames, *, images: int = 6, title: str = ""):
+    """A row of Stanford Dogs photos, one per class in turn, with their annotated boxes drawn over them.
+
+    Each thumbnail shows the stored photo (its size in pixels under it) and
+    each dog's box from ``Annotation/`` (:func:`~mnlib.data.dog_boxes`) as a
+    red rectangle. Introduced in the Stanford Dogs chapter.
+
+    Args:
+        dataset: a :func:`~mnlib.data.stanford_dogs` dataset (real or stand-in).
+        class_names: its :class:`ClassNames`.
+        images: how many photos (1 to 12), the first of each class in turn.
+        title: the figure's title.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    files = source_files(dataset)
+    if files is None:
+        raise ValueError("box_grid needs a dataset straight from stanford_dogs().")
+    if isinstance(images, bool) or not isinstance(images, int) or not 1 <= images <= 12:
+        raise ValueError(f"images must be an int from 1 to 12; got {images!r}.")
+    paths, labels = files
+    picks = []
+    for k in range(images * len(class_names)):  # class 0, 1, ..., then each class's second photo...
+        label, nth = k % len(class_names), k // len(class_names)
+        among = paths[labels == label]
+        if nth < len(among):
+            picks.append((among[nth], label))
+        if len(picks) == images:
+            break
+    columns = min(6, len(picks))
+    rows = -(-len(picks) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.55 * columns, 1.75 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (path, label), boxes in zip(axes.ravel(), picks, dog_boxes([p for p, _ in picks])):
+        image = decode(tf.io.read_file(path)).numpy()
+        ax.imshow(image)
+        for x0, y0, x1, y1 in boxes:
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=1.5))
+        ax.set_title(f"{class_names.readable[label][:18]}\n{image.shape[1]}x{image.shape[0]} px", fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -89,9 +134,11 @@ def probe_accuracy(
     )
     model.fit(
         pipeline(train, resolution=resolution, batch_size=batch_size, augment=True, seed=seed),
-        epochs=epochs, shuffle=False, verbose=0,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
     )
     _, accuracy = model.evaluate(
-        pipeline(evaluation, resolution=resolution, batch_size=batch_size, shuffle=False), verbose=0)
+        pipeline(evaluation, resolution=resolution, batch_size=batch_size, shuffle=False), verbose=0
+    )
     return float(accuracy)
-

@@ -103,11 +103,13 @@ def augment_image(image: tf.Tensor, resolution: int, seed: tf.Tensor) -> tf.Tens
     shape = tf.shape(image)
     lo, hi = AUGMENTATION["crop"]
     scale = tf.random.stateless_uniform([], seeds[0], lo, hi)
-    crop = tf.stack([
-        tf.maximum(1, tf.cast(tf.round(scale * tf.cast(shape[0], tf.float32)), tf.int32)),
-        tf.maximum(1, tf.cast(tf.round(scale * tf.cast(shape[1], tf.float32)), tf.int32)),
-        3,
-    ])
+    crop = tf.stack(
+        [
+            tf.maximum(1, tf.cast(tf.round(scale * tf.cast(shape[0], tf.float32)), tf.int32)),
+            tf.maximum(1, tf.cast(tf.round(scale * tf.cast(shape[1], tf.float32)), tf.int32)),
+            3,
+        ]
+    )
     image = tf.image.stateless_random_crop(image, crop, seeds[1])
     image = resize(image, resolution)
     flip = tf.random.stateless_uniform([], seeds[2]) < AUGMENTATION["flip"]

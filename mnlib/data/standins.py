@@ -84,10 +84,17 @@ def prepare(name: str, data_dir: str | Path = "data", *, synthetic: bool = False
 
 
 def _stand_in_record(name, *, classes, images_per_class, eval_images_per_class, seed, quirks=True, corrupt=0) -> dict:
-    return dict(generator="mnlib.data.synthetic", version=_GENERATOR_VERSION, name=name,
-                classes=classes, images_per_class=images_per_class,
-                eval_images_per_class=eval_images_per_class, seed=seed,
-                quirks=quirks, corrupt=corrupt)
+    return dict(
+        generator="mnlib.data.synthetic",
+        version=_GENERATOR_VERSION,
+        name=name,
+        classes=classes,
+        images_per_class=images_per_class,
+        eval_images_per_class=eval_images_per_class,
+        seed=seed,
+        quirks=quirks,
+        corrupt=corrupt,
+    )
 
 
 def _shape_mask(shape: str, y, x, centre, radius: float, turn: float) -> np.ndarray:
@@ -130,8 +137,12 @@ def _render(kind: int, height: int, width: int, rng: np.random.Generator) -> tup
     # The stripes are a change of lightness: JPEG keeps fine detail in lightness, not in colour.
     image = background * (1 - body[..., None]) + (colour + texture[..., None] * rng.uniform(40, 60)) * body[..., None]
     image += 8 * rng.standard_normal(image.shape, dtype=np.float32)
-    box = (int(max(0, centre[1] - radius)), int(max(0, centre[0] - radius)),
-           int(min(width - 1, centre[1] + radius)), int(min(height - 1, centre[0] + radius)))
+    box = (
+        int(max(0, centre[1] - radius)),
+        int(max(0, centre[0] - radius)),
+        int(min(width - 1, centre[1] + radius)),
+        int(min(height - 1, centre[0] + radius)),
+    )
     return np.clip(image, 0, 255).astype(np.uint8), box
 
 
@@ -218,8 +229,9 @@ def synthetic(
     _check_name(name)
     defaults = _STAND_IN_DEFAULTS[name]
     images_per_class = defaults["images_per_class"] if images_per_class is None else images_per_class
-    eval_images_per_class = (defaults["eval_images_per_class"] if eval_images_per_class is None
-                             else eval_images_per_class)
+    eval_images_per_class = (
+        defaults["eval_images_per_class"] if eval_images_per_class is None else eval_images_per_class
+    )
     if not 1 <= classes <= len(CLASSES):
         raise ValueError(f"classes must be 1 to {len(CLASSES)} (one texture each), got {classes}.")
     if images_per_class < 1 or eval_images_per_class < 1 or corrupt < 0:
@@ -227,9 +239,15 @@ def synthetic(
     root = Path(root)
     if root.exists():
         raise FileExistsError(f"{root} exists already; synthetic() only writes new folders.")
-    record = _stand_in_record(name, classes=classes, images_per_class=images_per_class,
-                              eval_images_per_class=eval_images_per_class, seed=seed,
-                              quirks=quirks, corrupt=corrupt)
+    record = _stand_in_record(
+        name,
+        classes=classes,
+        images_per_class=images_per_class,
+        eval_images_per_class=eval_images_per_class,
+        seed=seed,
+        quirks=quirks,
+        corrupt=corrupt,
+    )
     # Write into a private folder, then rename: a half-written stand-in never
     # looks complete, and two processes writing the same one do not collide.
     work = root.parent / f".{root.name}.{os.getpid()}.partial"
@@ -257,8 +275,12 @@ def _write_tiny_imagenet(root, classes, n_train, n_val, seed, quirks, corrupt):
     (root / "wnids.txt").write_text("".join(w + "\n" for w in wnids))
     words = [f"{w}\t{list(CLASSES)[k]}" for k, w in enumerate(wnids)]
     # The real words.txt lists far more synsets than the 200 classes.
-    words = ["n00001740\tentity", "n00002137\tabstraction, abstract entity", *words,
-             "n99999999\tnot one of the stand-in's classes"]
+    words = [
+        "n00001740\tentity",
+        "n00002137\tabstraction, abstract entity",
+        *words,
+        "n99999999\tnot one of the stand-in's classes",
+    ]
     (root / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
     for c, wnid in enumerate(wnids):
         folder = root / "train" / wnid / "images"
@@ -335,11 +357,20 @@ def _write_stanford_dogs(root, classes, n_train, n_test, seed, quirks, corrupt):
             height, width = (int(v) for v in rng.integers(128, 321, 2))
             image, (x0, y0, x1, y1) = _render(c, height, width, rng)
             stem = f"{wnid}_{i + 1}"
-            _save(image, root / "Images" / folder / f"{stem}.jpg",
-                  _QUIRKS.get((c, i)) if quirks else None)
-            (root / "Annotation" / folder / stem).write_text(_ANNOTATION.format(
-                number=wnid[1:], stem=stem, width=width, height=height,
-                breed=_breed(folder), x0=x0, y0=y0, x1=x1, y1=y1))
+            _save(image, root / "Images" / folder / f"{stem}.jpg", _QUIRKS.get((c, i)) if quirks else None)
+            (root / "Annotation" / folder / stem).write_text(
+                _ANNOTATION.format(
+                    number=wnid[1:],
+                    stem=stem,
+                    width=width,
+                    height=height,
+                    breed=_breed(folder),
+                    x0=x0,
+                    y0=y0,
+                    x1=x1,
+                    y1=y1,
+                )
+            )
             split = "train" if i < n_train else "test"
             lists[split].append((f"{folder}/{stem}.jpg", f"{folder}/{stem}", c + 1))
         if c == 0:
@@ -357,13 +388,14 @@ def _write_stanford_dogs(root, classes, n_train, n_test, seed, quirks, corrupt):
 
     everything = sorted(lists["train"] + lists["test"], key=lambda row: (row[2], row[0]))
     for stem, rows in (("file", everything), ("train", lists["train"]), ("test", lists["test"])):
-        savemat(root / f"{stem}_list.mat", {
-            "file_list": cells([r[0] for r in rows]),
-            "annotation_list": cells([r[1] for r in rows]),
-            "labels": np.array([[r[2]] for r in rows], dtype=np.float64),
-        })
-
-
+        savemat(
+            root / f"{stem}_list.mat",
+            {
+                "file_list": cells([r[0] for r in rows]),
+                "annotation_list": cells([r[1] for r in rows]),
+                "labels": np.array([[r[2]] for r in rows], dtype=np.float64),
+            },
+        )
 
 
 # prepare() names its flag `synthetic`, which hides the function there.

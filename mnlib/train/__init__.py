@@ -25,11 +25,12 @@ from mnlib.train.settings import (
     PROFILES,
     StudySettings,
     device_notice,
+    imagenet_weights_available,
     study_settings,
 )
 
 __all__ = [
     "OPTIMIZERS", "LEARNING_RATES", "WarmupCosine", "make_optimizer", "recalibrate_batch_norm", "accelerator",
     "fit", "evaluate", "run", "check", "MODEL_ARGS", "FINE_TUNE_LEARNING_RATE", "PROFILES", "StudySettings",
-    "study_settings", "device_notice",
+    "study_settings", "device_notice", "imagenet_weights_available",
 ]  # fmt: skip

@@ -23,7 +23,15 @@ import tensorflow as tf
 from mnlib.train.loop import _is_int, accelerator
 from mnlib.train.optim import OPTIMIZERS
 
-__all__ = ["PROFILES", "StudySettings", "study_settings", "device_notice", "MODEL_ARGS", "FINE_TUNE_LEARNING_RATE"]
+__all__ = [
+    "PROFILES",
+    "StudySettings",
+    "study_settings",
+    "device_notice",
+    "imagenet_weights_available",
+    "MODEL_ARGS",
+    "FINE_TUNE_LEARNING_RATE",
+]
 
 
 #: What each profile means for a training chapter: its dataset, epochs and batch size.
@@ -110,6 +118,43 @@ def device_notice() -> str:
     else:
         line += " Fine for the smoke profile; the full profile needs a GPU (e.g. on Colab)."
     return line
+
+
+def imagenet_weights_available(name: str, resolution: int, *, weights_dir=None, alpha: float = 1.0) -> bool:
+    """Whether Keras' ImageNet weights of ``name``'s body can be had for a pretrained run.
+
+    Looks in Keras' cache (:func:`mnlib.models.imagenet_weights_folder`); then
+    in ``weights_dir``, copying the file into the cache when found there; then
+    tries to download it (failing within seconds when offline).
+
+    Args:
+        name: ``"mobilenet"``, ``"vgg16"`` or ``"inception_v3"``.
+        resolution: the input size in pixels (MobileNet's file depends on it,
+            :func:`mnlib.baselines.imagenet_file`).
+        weights_dir: a folder that may hold Keras' weight files, or None.
+        alpha: MobileNet's width multiplier α (default 1.0).
+
+    Returns:
+        True when the file is now in Keras' cache; False when it cannot be had
+        (no network, not in ``weights_dir``): a chapter then marks the run
+        "not run" instead of training it. Introduced in the comparison chapter
+        (chapter 5); used by chapters 5 and 6.
+    """
+    import shutil
+
+    from mnlib import baselines, models
+
+    file = baselines.imagenet_file(name, resolution, alpha)
+    cached = pathlib.Path(models.imagenet_weights_folder()) / file.file_name
+    offered = pathlib.Path(weights_dir or ".") / file.file_name
+    if weights_dir and offered.is_file() and not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(offered, cached)
+    try:
+        models.fetch_imagenet_weights(file.file_name, file.origin, file.md5)
+    except ConnectionError:
+        return False
+    return True
 
 
 #: Arguments :func:`run` accepts in ``model_args`` for each model it builds by name
