@@ -17,7 +17,7 @@ resuming): the book's page "How the course trains". Introduced in chapter 3.
 
 from mnlib.train.batchnorm import recalibrate_batch_norm
 from mnlib.train.experiment import check, run
-from mnlib.train.loop import accelerator, evaluate, fit
+from mnlib.train.loop import accelerator, chance_verdict, evaluate, fit
 from mnlib.train.optim import LEARNING_RATES, OPTIMIZERS, WarmupCosine, make_optimizer
 from mnlib.train.settings import (
     FINE_TUNE_LEARNING_RATE,
@@ -31,6 +31,6 @@ from mnlib.train.settings import (
 
 __all__ = [
     "OPTIMIZERS", "LEARNING_RATES", "WarmupCosine", "make_optimizer", "recalibrate_batch_norm", "accelerator",
-    "fit", "evaluate", "run", "check", "MODEL_ARGS", "FINE_TUNE_LEARNING_RATE", "PROFILES", "StudySettings",
-    "study_settings", "device_notice", "imagenet_weights_available",
+    "fit", "evaluate", "chance_verdict", "run", "check", "MODEL_ARGS", "FINE_TUNE_LEARNING_RATE", "PROFILES",
+    "StudySettings", "study_settings", "device_notice", "imagenet_weights_available",
 ]  # fmt: skip

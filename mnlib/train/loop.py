@@ -10,6 +10,7 @@ trains". Introduced in chapter 3.
 from __future__ import annotations
 
 import inspect
+import math
 import pathlib
 import time
 import warnings
@@ -24,7 +25,7 @@ from mnlib.results import read_json, write_json
 from mnlib.train.batchnorm import _any_batch, _Recalibrate
 from mnlib.train.optim import make_optimizer
 
-__all__ = ["accelerator", "fit", "evaluate"]
+__all__ = ["accelerator", "fit", "evaluate", "chance_verdict"]
 
 _HISTORY_FILE = "history.json"  # beside Keras' backup: per-epoch logs
 _SETTINGS_FILE = "settings.json"  # what the backup was made for
@@ -361,3 +362,34 @@ def evaluate(model: keras.Model, dataset: tf.data.Dataset) -> dict:
         "top5": top5 / examples if classes > 5 else None,
         "examples": examples,
     }
+
+
+def chance_verdict(top1: float, classes: int, images: int) -> str:
+    """Whether a top-1 accuracy says anything: is it within noise of guessing?
+
+    Guessing scores ``1 / classes``; on ``images`` test images its accuracy
+    varies by about two standard errors, ``2 sqrt(p (1 - p) / images)``.
+
+    Args:
+        top1: the accuracy, in [0, 1].
+        classes: number of classes (>= 2).
+        images: number of images it was measured on (>= 1).
+
+    Returns:
+        one line, e.g. ``"top-1 39.5% (chance 10.0% ± 4.2% on 200 images): above
+        chance"``. Introduced in the comparison chapter (chapter 5); used by chapters 5 and 6.
+    """
+    if not _is_int(classes) or classes < 2 or not _is_int(images) or images < 1:
+        raise ValueError(f"classes must be an integer >= 2 and images >= 1; got {classes!r}, {images!r}.")
+    if isinstance(top1, bool) or not isinstance(top1, (int, float)) or not 0 <= top1 <= 1:
+        raise ValueError(f"top1 must be an accuracy in [0, 1]; got {top1!r}.")
+    chance = 1 / classes
+    noise = 2 * math.sqrt(chance * (1 - chance) / images)
+    verdict = (
+        "within noise of chance: it says nothing about the network"
+        if abs(top1 - chance) <= noise
+        else "above chance"
+        if top1 > chance
+        else "below chance"
+    )
+    return f"top-1 {top1:.1%} (chance {chance:.1%} ± {noise:.1%} on {images} images): {verdict}"
