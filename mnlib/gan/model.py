@@ -1,0 +1,140 @@
+"""The DCGAN as one ``keras.Model``: a ``train_step`` that alternates the two updates.
+
+As keras-io's ``dcgan_overriding_train_step.py`` does, the GAN is a Keras
+model with its own :meth:`DCGAN.compile` (two optimizers, one loss) and
+:meth:`DCGAN.train_step`, so ``fit``, callbacks and compiled steps work as
+for any model. Each step, on a batch of real images ``x`` and two batches of
+noise ``z_d``, ``z_g`` (given with the data, so that a run is a function of
+its seed and resumes exactly; :mod:`mnlib.gan.training` draws them):
+
+1. the discriminator's update: the binary cross-entropy of its logits on the
+   real batch against label 1 and on ``G(z_d)`` against label 0, real and
+   generated images in separate passes (batch norm sees batches of one kind,
+   as in the paper's code);
+2. the generator's update: the cross-entropy of ``D(G(z_g))`` against label 1
+   (the "non-saturating" loss of Goodfellow et al. 2014, which the paper uses:
+   it gives strong gradients while the discriminator rejects the samples).
+
+Adam at 2e-4 with β₁ = 0.5 for both (Radford et al.; keras-io's GAN-ADA notes
+that β₁ = 0.9 "would not work"): :func:`optimizers`.
+
+Tricks that the paper does not use are arguments, off by default:
+``label_smoothing`` (one-sided: real labels ``1 - s``, Salimans et al. 2016)
+and ``label_noise`` (real and fake labels moved by up to that much,
+uniformly, as keras-io's DCGAN example does with 0.05).
+
+The metrics, each epoch's mean (the balance between the two networks as
+curves): ``d_loss``, ``g_loss``, ``d_real`` (mean D(x) = sigmoid of the
+logit on real images), ``d_fake`` (mean D(G(z)) on the discriminator step's
+generated images) and ``d_accuracy`` (the fraction of both batches the
+discriminator classifies right at 0.5). Introduced in chapter 7.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["DCGAN", "optimizers", "LEARNING_RATE", "BETA_1"]
+
+#: Radford et al.'s Adam settings, for both networks.
+LEARNING_RATE = 2e-4
+BETA_1 = 0.5
+
+
+def optimizers(learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1):
+    """``(d_optimizer, g_optimizer)``: two Adam optimizers at the paper's settings (2e-4, β₁ 0.5)."""
+    return (
+        keras.optimizers.Adam(learning_rate, beta_1=beta_1, name="d_adam"),
+        keras.optimizers.Adam(learning_rate, beta_1=beta_1, name="g_adam"),
+    )
+
+
+class DCGAN(keras.Model):
+    """A generator and a discriminator trained against each other (see the module's description).
+
+    Args:
+        generator: noise ``[B, latent_dim]`` -> images ``[B, r, r, 3]`` in [-1, 1]
+            (:func:`mnlib.gan.generator`).
+        discriminator: images -> logits ``[B, 1]`` (:func:`mnlib.gan.discriminator`).
+        label_smoothing: real images' target is ``1 - label_smoothing`` in the
+            discriminator's loss (0 <= s < 0.5; default 0, off).
+        label_noise: each target moved by a uniform draw of up to this much,
+            towards the other label (0 <= n < 0.5; default 0, off).
+
+    ``fit`` takes batches ``(real [B, r, r, 3], z_d [B, latent_dim], z_g
+    [B, latent_dim])``; calling the model generates images from noise.
+    """
+
+    def __init__(self, generator, discriminator, *, label_smoothing: float = 0.0, label_noise: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("label_smoothing", label_smoothing), ("label_noise", label_noise)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 0.5:
+                raise ValueError(f"{name} must be a number in [0, 0.5) (0: off, the paper's choice); got {value!r}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(generator.input_shape[-1])
+        self.label_smoothing = float(label_smoothing)
+        self.label_noise = float(label_noise)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_accuracy")
+        }
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, jit_compile: bool | str = "auto", **kwargs):
+        """Set the two optimizers (default :func:`optimizers`) and the loss (default BCE from logits).
+
+        ``jit_compile``: XLA for the training step; ``"auto"`` lets Keras
+        choose (on a GPU, yes; on a CPU, no).
+        """
+        super().compile(jit_compile=jit_compile, **kwargs)
+        if d_optimizer is None or g_optimizer is None:
+            d_default, g_default = optimizers()
+            d_optimizer, g_optimizer = d_optimizer or d_default, g_optimizer or g_default
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def _targets(self, like, value, key):
+        target = tf.fill(tf.shape(like), value)
+        if self.label_noise:
+            shift = tf.random.stateless_uniform(tf.shape(like), key, 0.0, self.label_noise)
+            target = target - shift if value > 0.5 else target + shift
+        return target
+
+    def train_step(self, data):
+        real, z_d, z_g = data
+        key = tf.stack([tf.constant(7, tf.int64), tf.cast(self.d_optimizer.iterations, tf.int64)])  # label noise
+        # 1. The discriminator: real -> 1 (or 1 - smoothing), generated -> 0.
+        fake = self.generator(z_d, training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            real_target = self._targets(real_logits, 1.0 - self.label_smoothing, key)
+            fake_target = self._targets(fake_logits, 0.0, key + [1, 0])
+            d_loss = self.loss_fn(real_target, real_logits) + self.loss_fn(fake_target, fake_logits)
+        weights = self.discriminator.trainable_weights
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+        # 2. The generator: make the discriminator say 1 on new samples.
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(self.generator(z_g, training=True), training=True)
+            g_loss = self.loss_fn(tf.ones_like(logits), logits)
+        weights = self.generator.trainable_weights
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+
+        right = tf.concat([tf.cast(real_logits > 0, tf.float32), tf.cast(fake_logits <= 0, tf.float32)], 0)
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            "d_accuracy": tf.reduce_mean(right),
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
