@@ -50,6 +50,7 @@ EXERCISES = [
         "batches per epoch on 10 Tiny ImageNet classes",
         _steps,
         hint="count the training images of 10 classes, and keep the last, partial batch.",
+        mistakes=lambda: [78, 10 * 500 / 64],
     ),
     Function(
         "00.2",
@@ -59,6 +60,7 @@ EXERCISES = [
         compare=close_arrays(0),
         describe=_shape_of,
         hint="an (H, W) or (H, W, 1) image has one channel to copy three times; an RGB one is returned as it is.",
+        mistakes=lambda: [np.asarray, lambda image: np.stack([np.asarray(image)] * 3, axis=-1)],
     ),
     Function(
         "00.3",
@@ -68,5 +70,6 @@ EXERCISES = [
         compare=close_arrays(1e-5),
         describe=_shape_of,
         hint="0 must become -1 and 255 must become 1, linearly.",
+        mistakes=lambda: [lambda pixels: np.asarray(pixels) / 255, lambda pixels: np.asarray(pixels) / 127.5],
     ),
 ]

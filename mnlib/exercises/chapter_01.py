@@ -50,6 +50,7 @@ EXERCISES = [
         cases=_cases,
         describe=_describe,
         hint="every output value of every output channel needs one Mult-Add per kernel weight.",
+        mistakes=lambda: [lambda k, m, n, f: k * m * n * f * f, lambda k, m, n, f: k * k * m * n * f],
     ),
     Function(
         "01.2",
@@ -58,6 +59,7 @@ EXERCISES = [
         cases=_cases,
         describe=_describe,
         hint="add the depthwise part (one D_K x D_K filter per input channel) and the 1x1 pointwise part.",
+        mistakes=lambda: [lambda k, m, n, f: k * k * m * f * f, _standard],
     ),
     Number(
         "01.3",
@@ -65,6 +67,7 @@ EXERCISES = [
         lambda: costs.separable_ratio(3, 512),
         rel_tol=0.005,
         hint="divide the two counts of Table 3's layer (D_K = 3, M = N = 512), or use 1/N + 1/D_K².",
+        mistakes=lambda: [1 / 512 + 1 / 512**2, 1 / 9],
     ),
     Number(
         "01.4",
@@ -73,5 +76,6 @@ EXERCISES = [
         rel_tol=0.01,
         hint="keep the first convolution and the classifier; each separable block becomes one 3x3 convolution "
         "from its M to its N channels, on its output map (112, 56, 28, 14 or 7 px).",
+        mistakes=lambda: [569.0, _full_convolution_mult_adds_m() * 1.1],
     ),
 ]

@@ -44,6 +44,24 @@ def _block_cases():
     return [((16, 16, 8), 16, 1), ((15, 15, 12), 24, 2), ((7, 7, 32), 8, 1)]
 
 
+def _block_with_biases(x, filters, stride):
+    """A plausible mistake: the block with biases (batch norm makes them redundant)."""
+    if stride == 2:
+        x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU(6.0)(x)
+    x = keras.layers.Conv2D(filters, 1)(x)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.layers.ReLU(6.0)(x)
+
+
+def _block_without_norm(x, filters, stride):
+    """A plausible mistake: no batch normalisation, ReLU after each convolution."""
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, activation="relu")(x)
+    return keras.layers.Conv2D(filters, 1, use_bias=False, activation="relu")(x)
+
+
 def _block_7_params() -> int:
     model = models.mobilenet(1.0, (64, 64, 3), include_top=False)
     names = ["conv_dw_7", "conv_dw_7_bn", "conv_pw_7", "conv_pw_7_bn"]
@@ -57,6 +75,7 @@ EXERCISES = [
         lambda: _sides_at(52),
         hint="a stride-2 block pads one row and column at the bottom and right, then convolves with 'valid' "
         "padding: an odd side does not round up.",
+        mistakes=lambda: [(26, 26, 13, 13, 7, 7, 4, 4, 4, 4, 4, 4, 2, 2), _sides_at(52)[1:]],
     ),
     Function(
         "02.2",
@@ -67,11 +86,13 @@ EXERCISES = [
         call=_summarise,
         describe=lambda args: "an input of shape {}, {} filters, stride {}".format(*args),
         hint="Figure 3: 3x3 depthwise conv, batch norm, ReLU6, 1x1 conv, batch norm, ReLU6, no biases.",
+        mistakes=lambda: [_block_with_biases, _block_without_norm],
     ),
     Number(
         "02.3",
         "parameters of block 7 (α = 1), batch norm included",
         _block_7_params,
         hint="the depthwise kernels, the pointwise kernels, and four numbers per channel for each batch norm.",
+        mistakes=lambda: [3 * 3 * 512 + 512 * 512, 3 * 3 * 512 + 512 * 512 + 2 * 512 + 2 * 512],
     ),
 ]

@@ -19,6 +19,12 @@ def _best_under(budget_m):
     return alpha, size
 
 
+def _cheapest_under(budget_m):
+    """A plausible mistake: the cheapest pair within the budget, not the costliest."""
+    fitting = [(cost_m(a, s)[0], a, s) for a in ALPHAS for s in SIZES if cost_m(a, s)[0] <= budget_m]
+    return min(fitting)[1:] if fitting else None
+
+
 def _budgets():
     everything = sorted(cost_m(a, s)[0] for a in ALPHAS for s in SIZES)
     return [
@@ -60,6 +66,7 @@ EXERCISES = [
         lambda: cost_m(1.0, 52)[0] / cost_m(1.0, 64)[0],
         rel_tol=0.005,
         hint="ρ² = (52/64)² assumes every map shrinks by 52/64; count the maps the network really has (chapter 2).",
+        mistakes=lambda: [(52 / 64) ** 2, 52 / 64],
     ),
     Function(
         "04.2",
@@ -70,11 +77,13 @@ EXERCISES = [
         describe=lambda args: f"a budget of {args[0]:.3g} million Mult-Adds",
         hint="among α in (1.0, 0.75, 0.5, 0.25) and sizes (64, 52, 44, 36) px, 10 classes, return the (α, px) "
         "with the most Mult-Adds not above the budget, or None.",
+        mistakes=lambda: [lambda budget_m: (1.0, 64), _cheapest_under],
     ),
     Number(
         "04.3",
         "smallest input side with a 2 x 2 last feature map",
         _smallest_with_2x2,
         hint="follow one side through the five stride-2 layers, with the rounding of chapter 2's exercise 02.1.",
+        mistakes=lambda: [64, 62],
     ),
 ]

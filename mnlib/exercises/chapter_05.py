@@ -15,7 +15,7 @@ def _ratio() -> float:
     def mult_adds(name):
         return costs.model_cost(models.baseline(name, (64, 64, 3), 10))["mult_adds"].sum()
 
-    return mult_adds("vgg16") / mult_adds("mobilenet")
+    return mult_adds("inception_v3") / mult_adds("mobilenet")
 
 
 def _hidden_units(trainable, features, classes):
@@ -30,10 +30,12 @@ def _cases():
 EXERCISES = [
     Number(
         "05.1",
-        "VGG16's Mult-Adds over MobileNet's at 64 px",
+        "InceptionV3's Mult-Adds over MobileNet's for 64 px images",
         _ratio,
         rel_tol=0.01,
-        hint="count both networks as this chapter builds them (10 classes, 64 px); the paper's 27 is at 224 px.",
+        hint="count both networks as this chapter builds them (10 classes, 64 px images); the report's 2.5 is the "
+        "paper's GoogleNet at 224 px.",
+        mistakes=lambda: [2.5, 5000 / 569],
     ),
     Function(
         "05.2",
@@ -43,11 +45,13 @@ EXERCISES = [
         compare=close_numbers(1e-6),
         describe=lambda args: "{:,} trainable parameters, {} features, {} classes".format(*args),
         hint="a Dense layer from a to b units has a·b weights and b biases; solve for h (it need not be an integer).",
+        mistakes=lambda: [lambda t, f, c: (t - c) / (f + c), lambda t, f, c: t / (f + c)],
     ),
     Number(
         "05.3",
         "the report's MobileNet head: hidden units, rounded",
         lambda: round(_hidden_units(REPORT_MOBILENET_TRAINABLE, MOBILENET_FEATURES, DOGS_CLASSES)),
         hint="use your function of 05.2 with the report's 443,000 trainable parameters, 1024 features, 120 breeds.",
+        mistakes=lambda: [386, 1024],
     ),
 ]

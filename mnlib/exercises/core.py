@@ -56,12 +56,16 @@ class Exercise:
         topic: what the exercise asks, in a few words (shown by ``exercises.ids``).
         reference: a function of no arguments that returns the reference answer.
         hint: a sentence added to every "not yet" message (optional).
+        mistakes: a function of no arguments returning plausible wrong answers
+            (at least one): the tests check that each is judged wrong, so a
+            check that cannot fail is caught.
     """
 
     id: str
     topic: str
     reference: Callable[[], Any]
     hint: str = ""
+    mistakes: Callable[[], list] = list
     _cached: Any = field(default=None, init=False, repr=False)
     _ready: bool = field(default=False, init=False, repr=False)
 
