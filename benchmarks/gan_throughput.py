@@ -6,9 +6,8 @@ in-memory batch of real images:
 
 * ``mnlib.gan.DCGAN.fit``: Keras' compiled ``train_step`` (XLA on a GPU,
   as ``compile(jit_compile="auto")`` chooses), alternating updates: the
-  discriminator's, then the generator's with fresh noise through the updated
-  discriminator (one more generator and discriminator pass per step than the
-  tutorial's);
+  discriminator's, then the generator's through the updated discriminator
+  (one more discriminator pass per step than the tutorial's);
 * the loop of TensorFlow's DCGAN tutorial (tensorflow/docs,
   ``generative/dcgan.ipynb``): a ``tf.function`` ``train_step`` with two
   ``GradientTape``\\ s and simultaneous updates, noise drawn inside the step.
@@ -44,13 +43,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 def mnlib_rate(model, real, latent_dim, steps):
     """Images per second of ``DCGAN.fit`` over ``steps`` steps."""
     batch = len(real)
-    noise = tf.data.Dataset.range(steps).map(
-        lambda k: (tf.random.stateless_normal([batch, latent_dim], [k, 0]), tf.random.stateless_normal(
-            [batch, latent_dim], [k, 1]))
-    )  # fmt: skip
-    data = tf.data.Dataset.zip(tf.data.Dataset.from_tensors(real).repeat(steps), noise).map(
-        lambda x, z: (x, z[0], z[1])
-    )
+    noise = tf.data.Dataset.range(steps).map(lambda k: tf.random.stateless_normal([batch, latent_dim], [k, 0]))
+    data = tf.data.Dataset.zip(tf.data.Dataset.from_tensors(real).repeat(steps), noise)
     data = data.cache()
     for _ in data:  # fill the cache: time the training, not the noise
         pass

@@ -3,17 +3,21 @@
 As keras-io's ``dcgan_overriding_train_step.py`` does, the GAN is a Keras
 model with its own :meth:`DCGAN.compile` (two optimizers, one loss) and
 :meth:`DCGAN.train_step`, so ``fit``, callbacks and compiled steps work as
-for any model. Each step, on a batch of real images ``x`` and two batches of
-noise ``z_d``, ``z_g`` (given with the data, so that a run is a function of
-its seed and resumes exactly; :mod:`mnlib.gan.training` draws them):
+for any model. Each step, on a batch of real images ``x`` and a batch of
+noise ``z`` (given with the data, so that a run is a function of its seed
+and resumes exactly; :mod:`mnlib.gan.training` draws it), generates
+``G(z)`` once and makes two updates, as PyTorch's DCGAN example does:
 
-1. the discriminator's update: the binary cross-entropy of its logits on the
-   real batch against label 1 and on ``G(z_d)`` against label 0, real and
-   generated images in separate passes (batch norm sees batches of one kind,
-   as in the paper's code);
-2. the generator's update: the cross-entropy of ``D(G(z_g))`` against label 1
-   (the "non-saturating" loss of Goodfellow et al. 2014, which the paper uses:
-   it gives strong gradients while the discriminator rejects the samples).
+1. the discriminator's: the binary cross-entropy of its logits on the real
+   batch against label 1 and on ``G(z)`` against label 0 (summed), real and
+   generated images in separate passes (batch norm sees batches of one kind);
+2. then the generator's: the cross-entropy of ``D(G(z))`` against label 1,
+   through the *updated* discriminator (the "non-saturating" loss of
+   Goodfellow et al. 2014, which the paper uses: strong gradients while the
+   discriminator rejects the samples).
+
+Reusing ``G(z)`` saves a generator pass per step; TensorFlow's DCGAN
+tutorial instead updates both networks at once, from one pass.
 
 Adam at 2e-4 with β₁ = 0.5 for both (Radford et al.; keras-io's GAN-ADA notes
 that β₁ = 0.9 "would not work"): :func:`optimizers`.
@@ -25,8 +29,8 @@ uniformly, as keras-io's DCGAN example does with 0.05).
 
 The metrics, each epoch's mean (the balance between the two networks as
 curves): ``d_loss``, ``g_loss``, ``d_real`` (mean D(x) = sigmoid of the
-logit on real images), ``d_fake`` (mean D(G(z)) on the discriminator step's
-generated images) and ``d_accuracy`` (the fraction of both batches the
+logit on real images), ``d_fake`` (mean D(G(z)) before the discriminator's
+update) and ``d_accuracy`` (the fraction of both batches the
 discriminator classifies right at 0.5). Introduced in chapter 7.
 """
 
@@ -62,8 +66,8 @@ class DCGAN(keras.Model):
         label_noise: each target moved by a uniform draw of up to this much,
             towards the other label (0 <= n < 0.5; default 0, off).
 
-    ``fit`` takes batches ``(real [B, r, r, 3], z_d [B, latent_dim], z_g
-    [B, latent_dim])``; calling the model generates images from noise.
+    ``fit`` takes batches ``(real [B, r, r, 3], z [B, latent_dim])``;
+    calling the model generates images from noise.
     """
 
     def __init__(self, generator, discriminator, *, label_smoothing: float = 0.0, label_noise: float = 0.0, **kwargs):
@@ -108,24 +112,24 @@ class DCGAN(keras.Model):
         return target
 
     def train_step(self, data):
-        real, z_d, z_g = data
+        real, z = data
         key = tf.stack([tf.constant(7, tf.int64), tf.cast(self.d_optimizer.iterations, tf.int64)])  # label noise
-        # 1. The discriminator: real -> 1 (or 1 - smoothing), generated -> 0.
-        fake = self.generator(z_d, training=True)
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            real_target = self._targets(real_logits, 1.0 - self.label_smoothing, key)
-            fake_target = self._targets(fake_logits, 0.0, key + [1, 0])
-            d_loss = self.loss_fn(real_target, real_logits) + self.loss_fn(fake_target, fake_logits)
-        weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
-        # 2. The generator: make the discriminator say 1 on new samples.
-        with tf.GradientTape() as tape:
-            logits = self.discriminator(self.generator(z_g, training=True), training=True)
+        with tf.GradientTape() as g_tape:
+            fake = self.generator(z, training=True)
+            # 1. The discriminator: real -> 1 (or 1 - smoothing), generated -> 0.
+            with tf.GradientTape() as d_tape:
+                real_logits = self.discriminator(real, training=True)
+                fake_logits = self.discriminator(tf.stop_gradient(fake), training=True)
+                real_target = self._targets(real_logits, 1.0 - self.label_smoothing, key)
+                fake_target = self._targets(fake_logits, 0.0, key + [1, 0])
+                d_loss = self.loss_fn(real_target, real_logits) + self.loss_fn(fake_target, fake_logits)
+            weights = self.discriminator.trainable_weights
+            self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, weights), weights))
+            # 2. The generator: make the updated discriminator say 1 on the same samples.
+            logits = self.discriminator(fake, training=True)
             g_loss = self.loss_fn(tf.ones_like(logits), logits)
         weights = self.generator.trainable_weights
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, weights), weights))
 
         right = tf.concat([tf.cast(real_logits > 0, tf.float32), tf.cast(fake_logits <= 0, tf.float32)], 0)
         values = {

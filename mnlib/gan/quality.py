@@ -147,7 +147,11 @@ class Classifier:
         return self._batched(lambda x: self.model(x, training=False), images, batch_size)
 
     def features(self, images, batch_size: int = 64) -> np.ndarray:
-        """The features before the classifier (its last global average pool), ``[n, d]``, of images in [-1, 1]."""
+        """The features before the classifier, ``[n, d]``, of images in [-1, 1].
+
+        Those of its last global average pool (MobileNet's, 1024 x α), or else
+        the input of its last layer with weights.
+        """
         if self._features is None:
             self._features = _feature_model(self.model)
         return self._batched(lambda x: self._features(x, training=False), images, batch_size)
@@ -155,9 +159,12 @@ class Classifier:
 
 def _feature_model(model: keras.Model) -> keras.Model:
     pools = [layer for layer in model.layers if isinstance(layer, keras.layers.GlobalAveragePooling2D)]
-    if not pools:
-        raise ValueError(f"{model.name} has no global average pool at its top level to take features from.")
-    output = keras.layers.Flatten()(pools[-1].output)
+    # without a pool at the top level (a transfer model's head), the input of its last layer with weights
+    before_last = next((layer.input for layer in reversed(model.layers) if layer.weights), None)
+    source = pools[-1].output if pools else before_last
+    if source is None:
+        raise ValueError(f"{model.name} has no global average pool or layer with weights to take features from.")
+    output = keras.layers.Flatten()(source)
     return keras.Model(model.inputs, output, name=f"{model.name}_features")
 
 

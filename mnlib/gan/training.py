@@ -76,17 +76,16 @@ class KIDProbe:
 def noise(seed: int, purpose: str, count: int, latent_dim: int, step: int = 0) -> tf.Tensor:
     """Noise ``[count, latent_dim]`` from N(0, 1), a function of ``(seed, purpose, step)`` only.
 
-    ``purpose``: ``"d"`` and ``"g"`` (the two updates of training step
-    ``step``), ``"grid"`` (the fixed batch of the per-epoch grids), ``"kid"``,
+    ``purpose``: ``"train"`` (training step ``step``), ``"grid"`` (the fixed batch of the per-epoch grids), ``"kid"``,
     ``"samples"`` (a chapter's samples).
     """
-    code = {"d": 0, "g": 1, "grid": 2, "kid": 3, "samples": 4}[purpose]
+    code = {"train": 0, "grid": 2, "kid": 3, "samples": 4}[purpose]
     key = tf.random.experimental.stateless_fold_in(tf.constant([int(seed), code], tf.int64), int(step))
     return tf.random.stateless_normal([int(count), int(latent_dim)], seed=key)
 
 
 def _stream(train, *, resolution, batch_size, seed, latent_dim, first_epoch, steps):
-    """Batches ``(real, z_d, z_g)`` of every epoch from ``first_epoch`` on."""
+    """Batches ``(real, z)`` of every epoch from ``first_epoch`` on; ``z`` is :func:`noise` of the step."""
     from mnlib import data
 
     images = data.pipeline(train, resolution=resolution, family="mobilenet", batch_size=batch_size, shuffle=True,
@@ -94,11 +93,8 @@ def _stream(train, *, resolution, batch_size, seed, latent_dim, first_epoch, ste
     base = tf.constant([int(seed), 0], tf.int64)
 
     def with_noise(step, batch):
-        keys = [tf.random.experimental.stateless_fold_in(tf.stack([base[0], tf.constant(c, tf.int64)]), step)
-                for c in (0, 1)]  # fmt: skip
-        z_d = tf.random.stateless_normal([batch_size, latent_dim], seed=keys[0])
-        z_g = tf.random.stateless_normal([batch_size, latent_dim], seed=keys[1])
-        return batch[0], z_d, z_g
+        key = tf.random.experimental.stateless_fold_in(base, step)
+        return batch[0], tf.random.stateless_normal([batch_size, latent_dim], seed=key)
 
     steps_from = tf.data.Dataset.counter(start=first_epoch * steps)
     return tf.data.Dataset.zip(steps_from, images).map(with_noise, num_parallel_calls=tf.data.AUTOTUNE)
