@@ -2,6 +2,9 @@
 #   make book   set up, execute every notebook headless, build the book
 #   make test   set up, run every test; then mnlib's unit tests again on
 #               Colab's versions of TensorFlow, Keras, NumPy... (test-colab)
+# For a class:
+#   make student-book   the book without solutions, from the committed notebooks (_build/student/html)
+#   make lab            open the course in JupyterLab (.ipynb and .py twins kept in sync by jupytext)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,10 +14,12 @@ COLAB_BIN := $(COLAB_VENV)/bin
 # mnlib's unit tests: every tests/test_*.py but those of the notebooks and the
 # book (which need Jupyter tools and execute the notebooks) and the linter's
 # (ruff's verdict does not depend on the versions of TensorFlow or Keras, and
-# Colab does not ship ruff).
-UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py --ignore=tests/test_lint.py
+# Colab does not ship ruff), JupyterLab's (Colab is not JupyterLab) and the
+# exercises' (they read the notebooks; mnlib's own tests cover the rest).
+UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py --ignore=tests/test_lint.py \
+	--ignore=tests/test_lab.py --ignore=tests/test_exercises.py
 
-.PHONY: book test test-colab setup setup-colab notebooks clean
+.PHONY: book test test-colab setup setup-colab notebooks student-book lab clean
 
 setup: $(VENV)/.installed
 
@@ -46,6 +51,16 @@ $(COLAB_VENV)/.installed: constraints/colab.txt pyproject.toml
 
 test-colab: setup-colab
 	$(COLAB_BIN)/python -m pytest $(UNIT_TESTS)
+
+# The student edition: the committed notebooks with every solution removed,
+# built without executing them (a couple of minutes).
+student-book: setup
+	$(BIN)/python tools/student_book.py
+
+# JupyterLab on the course folder; jupytext pairs each NN_name.ipynb with its
+# NN_name.py (jupytext.toml), so saving either keeps the other in sync.
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Re-execute the committed notebooks in place (for authors, before committing).
 notebooks: setup

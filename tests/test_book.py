@@ -1,11 +1,14 @@
 """The book builds offline from the committed notebooks, with warnings as errors,
-and every page of its table of contents renders in a browser as a reader sees it.
+and every page of its table of contents renders in a browser as a reader sees it;
+the student edition keeps every exercise and shows no solution.
 
 The browser test drives Chromium headless through Playwright. Without Chromium it
 is skipped, unless the environment variable CI is set: then it fails.
 """
 
+import html as html_module
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+
+from mnlib import exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,3 +160,67 @@ def test_page_renders_with_its_title_and_figures_and_no_traceback(html, browser,
         assert not failures, f"{file}: the page shows a failure: {failures}"
     finally:
         page.close()
+
+
+# The student edition (make student-book): exercises kept, every solution removed.
+
+
+def _page_text(path: Path) -> str:
+    """A built page's text, tags removed (code is split into highlighted spans in the HTML)."""
+    return html_module.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def _solution_lines(notebook: Path) -> list[str]:
+    """Distinctive lines of a notebook's solutions: code of gated solution cells, text of {solution} blocks."""
+    lines, elsewhere, inside = [], set(), False
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if "{solution-start}" in cell.source:
+            inside = True
+        elif "{solution-end}" in cell.source:
+            inside = False
+        elif inside and cell.cell_type == "code":
+            lines += [line.strip() for line in cell.source.splitlines()]
+            continue
+        if cell.cell_type == "markdown":
+            for block in re.findall(r"^```\{solution\}.*?\n(.*?)^```", cell.source, re.M | re.S):
+                lines += [line.strip() for line in block.splitlines() if not line.startswith(":")]
+        elif cell.cell_type == "code":
+            elsewhere |= {line.strip() for line in cell.source.splitlines()}
+    # Lines that the chapter also has outside its solutions (its own code) are not solutions.
+    return [line for line in lines if len(line) > 25 and not line.startswith("#") and line not in elsewhere]
+
+
+@pytest.fixture(scope="module")
+def student_html(tmp_path_factory) -> Path:
+    """The student edition, built once by tools/student_book.py into a temporary folder."""
+    out = tmp_path_factory.mktemp("student")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "student_book.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return out / "html"
+
+
+def _notebook_pages():
+    return [file for file in toc_files() if (ROOT / f"{file}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("file", _notebook_pages())
+def test_student_edition_keeps_the_exercises_and_removes_every_solution(html, student_html, file):
+    solutions = _solution_lines(ROOT / f"{file}.ipynb")
+    student, full = _page_text(student_html / f"{file}.html"), _page_text(html / f"{file}.html")
+    leaked = [line for line in solutions if line in student]
+    assert not leaked, f"{file}: the student edition shows solution lines: {leaked[:3]}"
+    assert all(line in full for line in solutions), f"{file}: the default book should show its solutions"
+    source = (student_html / "_sources" / f"{file}.ipynb").read_text()
+    assert "{solution-start}" not in source and "{solution}" not in source, f"{file}: the download holds solutions"
+    assert not re.search(r"\d\d\.\d+: correct\.", student), f"{file}: a solution's check output is on the student page"
+    chapter = int(Path(file).name[:2])
+    for exercise_id in exercises.ids(chapter):
+        assert exercise_id in student and f'exercises.check("{exercise_id}", answer)' in student, (
+            f"{file}: exercise {exercise_id} is missing from the student edition"
+        )
+    assert "answer = None" in student or not exercises.ids(chapter)
