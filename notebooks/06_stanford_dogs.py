@@ -75,7 +75,7 @@ SEED = 0  # seeds the initial weights, the data order and the augmentation
 MODELS = ["mobilenet", "vgg16", "inception_v3"]  # the report's architectures, from mnlib.models.BASELINES
 PRETRAINED = True  # train the ImageNet-pretrained set-ups (frozen body + two added layers; MobileNet also fine-tuned); True or False
 WEIGHTS_DIR = None  # a folder holding Keras' ImageNet weight files (copied into Keras' cache when found); None: Keras' cache only, downloading when online
-RESOLUTIONS = None  # MobileNet's other input sizes in pixels (each >= 32), besides RESOLUTION; None: the profile's (64 smoke; 64, 160 and 224 full)
+RESOLUTIONS = None  # other input sizes of MobileNet in pixels (each at least 32), besides RESOLUTION; None: the profile's (64 smoke; 64, 160 and 224 full)
 FINE_TUNE_EPOCHS = None  # epochs of fine-tuning MobileNet after its frozen phase (0: none); None: the profile's (1 smoke, 5 full)
 FINE_TUNE_LAYERS = 20  # layers opened at the top of MobileNet's body for fine-tuning, 1 to 86
 
