@@ -183,9 +183,10 @@ plt.show()
 # been trained to tell these breeds apart, quite possibly on some of the
 # very test photos. A pretrained network's test accuracy here measures what
 # it has already seen as much as how well it transfers; a network from
-# scratch has no such head start. The paper's Table 10 avoids ImageNet for
-# its pretraining (a web set of dogs), though its test set may overlap with
-# that too.
+# scratch has no such head start. The paper's Table 10 networks were
+# pretrained on a large, noisy set of dog photos collected from the web, then
+# fine-tuned on the training list; the paper does not say whether that web
+# set holds any of the test photos.
 #
 # ## 6.2 The plan
 #
