@@ -37,6 +37,18 @@
 # and reads the real archives: about 1 GB for both datasets, so run it on
 # Colab.
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * say what Tiny ImageNet and Stanford Dogs contain, and fetch and check them with `mnlib.data`;
+# * explain why the course's smoke runs use synthetic stand-ins, and what their numbers can and cannot show;
+# * follow an image from its file to a model's input batch (decoding, resizing, preprocessing, augmentation);
+# * predict how many batches an epoch has, and make any image three-channel RGB.
+#
+# **Prerequisites**: Python and NumPy; what an image classifier's training and evaluation splits are.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -429,3 +441,140 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 # chapter 2 builds MobileNet; chapters 3 and 4 train it on these datasets,
 # the smoke profile on the stand-ins and the full profile on the archives,
 # with the same code.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} Batches in an epoch
+# :label: ex-00-1
+# ```
+#
+# **00.1** The report trains on 10 Tiny ImageNet classes. With batches of 64 images, the last batch of
+# an epoch kept even if it is not full, how many training steps does one epoch take? Use the counts of
+# §0.1. Answer with an integer.
+
+# %%
+answer = None  # your answer
+exercises.check("00.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-00-1
+# :class: dropdown
+# ```
+
+# %%
+import math
+
+images = 10 * 500  # 10 classes of 500 training images (§0.1)
+exercises.check("00.1", math.ceil(images / 64));
+
+# %% [markdown]
+# 5000 images make 78 full batches of 64 and one of 8.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} Three channels from one
+# :label: ex-00-2
+# ```
+#
+# **00.2** Some files of §0.5 are grayscale. Write `to_rgb(image)`: given a `uint8` NumPy array of
+# shape `(H, W)`, `(H, W, 1)` or `(H, W, 3)`, return the `(H, W, 3)` RGB image (a gray pixel has equal
+# red, green and blue). Set `answer = to_rgb`; the check runs it on arrays you have not seen.
+
+# %%
+answer = None  # your answer
+exercises.check("00.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-00-2
+# :class: dropdown
+# ```
+
+# %%
+import numpy as np
+
+
+def to_rgb(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., np.newaxis]
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+
+
+exercises.check("00.2", to_rgb);
+
+# %% [markdown]
+# `data.decode` does the same inside TensorFlow (`expand_animations=False, channels=3`).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} MobileNet's input scaling
+# :label: ex-00-3
+# ```
+#
+# **00.3** §0.6 says that MobileNet wants its inputs in $[-1, 1]$. Write `mobilenet_scale(pixels)`
+# that maps a `uint8` array of any shape to `float32` values, 0 to −1 and 255 to 1, linearly. Set
+# `answer = mobilenet_scale`.
+
+# %%
+answer = None  # your answer
+exercises.check("00.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-00-3
+# :class: dropdown
+# ```
+
+# %%
+def mobilenet_scale(pixels):
+    return np.asarray(pixels, dtype=np.float32) / 127.5 - 1.0
+
+
+exercises.check("00.3", mobilenet_scale);
+
+# %% [markdown]
+# This is `keras.applications.mobilenet.preprocess_input` (mode "tf"), which `data.pipeline` applies
+# for the family `"mobilenet"`.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-00-open-1
+# The stand-in's classes differ by shape and by fine stripes (§0.3). Which of the two would you expect
+# a network to lose first as the resolution falls, and what in §0.7's probe table supports or
+# contradicts that?
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-00-open-2
+# Stanford Dogs' photos are part of ImageNet (§0.8). Design a check that would tell you whether an
+# ImageNet-pretrained network's accuracy on Stanford Dogs owes something to having seen the test
+# photos.
+# ```

@@ -28,6 +28,21 @@
 # **Nothing is trained here**: every number below is counted from a built
 # model, so the output is the same on any machine.
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * count the Mult-Adds and parameters of a standard, a depthwise and a pointwise convolution from
+#   $D_K$, $M$, $N$, $D_F$;
+# * derive the cost ratio $\frac{1}{N} + \frac{1}{D_K^2}$ of a separable convolution, and spot the
+#   report's mistake in it;
+# * count a whole network layer by layer and reproduce the paper's Tables 2 to 7;
+# * say how the width multiplier α and the resolution multiplier ρ change those counts.
+#
+# **Prerequisites**: what a 2-D convolution computes (kernels, channels, stride, padding); chapter 0
+# is not needed.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -54,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 import keras
-from mnlib import costs, models, reference
+from mnlib import costs, diagrams, models, reference
 from mnlib.models import mobilenet
 
 pd.set_option("display.precision", 2)
@@ -131,6 +146,17 @@ print("closed form:                 ", costs.standard_conv(kernel=3, in_channels
 # \qquad
 # \text{parameters } M \cdot N.
 # $$
+#
+# The paper's Figure 2 draws the three kinds of filter. Drawn here by
+# `mnlib.diagrams.convolution_filters` for a small layer ($D_K = 3$, $M = 8$,
+# $N = 6$; any other values redraw it), with the weights each holds:
+
+# %%
+diagrams.convolution_filters(kernel=3, in_channels=8, out_channels=6)
+plt.show()
+
+# %% [markdown]
+# Each is a layer that Keras builds; counting them gives the formulas above:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -521,6 +547,160 @@ plt.show()
 #   shallow network.
 #
 # The next lesson builds the network these numbers describe, block by block.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} A standard convolution's Mult-Adds
+# :label: ex-01-1
+# ```
+#
+# **01.1** Write `standard_mult_adds(kernel, in_channels, out_channels, feature_map)` returning the
+# Mult-Adds of a standard convolution ($D_K$, $M$, $N$, $D_F$ as in §1.1; $D_F$ is the output side).
+# Do not call `mnlib.costs`. Set `answer = standard_mult_adds`.
+
+# %%
+answer = None  # your answer
+exercises.check("01.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-01-1
+# :class: dropdown
+# ```
+
+# %%
+def standard_mult_adds(kernel, in_channels, out_channels, feature_map):
+    return kernel * kernel * in_channels * out_channels * feature_map * feature_map
+
+
+exercises.check("01.1", standard_mult_adds);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} A separable convolution's Mult-Adds
+# :label: ex-01-2
+# ```
+#
+# **01.2** Write `separable_mult_adds(kernel, in_channels, out_channels, feature_map)` for a depthwise
+# convolution followed by a pointwise one (§1.2). Set `answer = separable_mult_adds`.
+
+# %%
+answer = None  # your answer
+exercises.check("01.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-01-2
+# :class: dropdown
+# ```
+
+# %%
+def separable_mult_adds(kernel, in_channels, out_channels, feature_map):
+    depthwise = kernel * kernel * in_channels * feature_map * feature_map
+    pointwise = in_channels * out_channels * feature_map * feature_map
+    return depthwise + pointwise
+
+
+exercises.check("01.2", separable_mult_adds);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} Table 3's ratio
+# :label: ex-01-3
+# ```
+#
+# **01.3** For the paper's Table 3 layer ($D_K = 3$, $M = N = 512$, $D_F = 14$), what fraction of the
+# standard convolution's Mult-Adds does the separable one need? Answer with a number between 0 and 1.
+
+# %%
+answer = None  # your answer
+exercises.check("01.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-01-3
+# :class: dropdown
+# ```
+
+# %%
+exercises.check("01.3", separable_mult_adds(3, 512, 512, 14) / standard_mult_adds(3, 512, 512, 14));
+
+# %% [markdown]
+# The same as $\frac{1}{N} + \frac{1}{D_K^2} = \frac{1}{512} + \frac{1}{9}$: it does not depend on $M$ or $D_F$.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} The full-convolution MobileNet
+# :label: ex-01-4
+# ```
+#
+# **01.4** The paper's Table 4 compares MobileNet with a "Conv MobileNet" in which every separable
+# block is one standard $3 \times 3$ convolution from the block's $M$ to its $N$ channels. Count its
+# Mult-Adds at 224 px with 1000 classes, in millions (the first convolution and the fully connected
+# layer included), using `models.TABLE_1` and your `standard_mult_adds`.
+
+# %%
+answer = None  # your answer
+exercises.check("01.4", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-01-4
+# :class: dropdown
+# ```
+
+# %%
+total = standard_mult_adds(3, 3, 32, 112)  # the first convolution: 224 px in, stride 2
+channels, side = 32, 112
+for filters, stride in models.TABLE_1:
+    side //= stride
+    total += standard_mult_adds(3, channels, filters, side)
+    channels = filters
+total += channels * 1000  # the fully connected layer
+exercises.check("01.4", total / 1e6);
+
+# %% [markdown]
+# The paper prints 4866 million (Table 4): the count agrees to within rounding.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-01-open-1
+# The report derives a reduction of $\frac{1}{N} + \frac{1}{N^2}$ (§1.3). Find the step in its
+# derivation where $D_K$ turns into $N$, and say what its formula would predict for $5 \times 5$
+# kernels.
+# ```
 #
 # ```{exercise} Where does α stop paying?
 # :label: ex-alpha-floor

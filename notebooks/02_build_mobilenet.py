@@ -24,6 +24,18 @@
 # builds; and looks at what the width multiplier α, the resolution multiplier ρ
 # and the report's 64-pixel images do to it.
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * read the paper's Table 1 as code, and write a depthwise separable block (its Figure 3) in Keras;
+# * check a re-implementation against `keras.applications.MobileNet`, weight for weight;
+# * predict every feature map's size for an input size, padding and rounding included;
+# * count a block's parameters, batch normalisation included.
+#
+# **Prerequisites**: chapter 1 (the cost of a convolution); building a functional `keras.Model`.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -54,7 +66,7 @@ import pandas as pd
 
 import keras
 from IPython.display import display
-from mnlib import costs, models
+from mnlib import costs, diagrams, models
 from mnlib.models import mobilenet
 
 if PROFILE not in ("smoke", "full"):
@@ -99,7 +111,17 @@ print(inspect.getsource(models.standard_conv_block))
 # followed by batch normalisation and the ReLU (ReLU6 here). Two details make it the same as
 # Keras' version, weight for weight: no biases (batch normalisation adds its own
 # offset), and stride-2 blocks pad one row and one column at the bottom right
-# and then convolve without padding.
+# and then convolve without padding. The paper's Figure 3 sets the block
+# beside the standard layer it replaces; `mnlib.diagrams.separable_block`
+# draws it for Table 3's layer ($14 \times 14 \times 512$), with the weights
+# of each side:
+
+# %%
+diagrams.separable_block(in_channels=512, out_channels=512, feature_map=14)
+plt.show()
+
+# %% [markdown]
+# In code:
 
 # %%
 print(inspect.getsource(models.depthwise_separable_block))
@@ -228,7 +250,16 @@ sides
 # $4 \times 4$ maps instead of $14 \times 14$, and block 13, the only block
 # after the last stride-2 block (block 12), works on a $2 \times 2$ map: more
 # than half of each of its $3 \times 3$ depthwise windows falls on the zero
-# padding around the map. The same sides, drawn:
+# padding around the map. The stages at the small input, drawn to scale by
+# `mnlib.diagrams.stages` (each box a layer's output map: its height the
+# map's side, its width the channels):
+
+# %%
+diagrams.stages(mobilenet(alpha=ALPHA, input_shape=(SMALL_RESOLUTION, SMALL_RESOLUTION, 3), include_top=False))
+plt.show()
+
+# %% [markdown]
+# And both inputs' sides on one axis:
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -264,3 +295,129 @@ plt.show()
 #   weight, so Keras' ImageNet weights load into it.
 # * α changes channels, ρ changes map sizes; at the report's 64 px the final
 #   map is $2 \times 2$ and the cost a small fraction of the paper's.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} Feature maps at 52 px
+# :label: ex-02-1
+# ```
+#
+# **02.1** The report also trains at 52 px (chapter 4). Before you build anything, predict the side of
+# the output map of the first convolution and of each of the 13 blocks at a $52 \times 52$ input (α =
+# 1), as a tuple of 14 integers, like the 64 px row of §2.6. Then check it.
+
+# %%
+answer = None  # your answer
+exercises.check("02.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-02-1
+# :class: dropdown
+# ```
+
+# %%
+exercises.check("02.1", tuple(int(side) for side in map_sizes(52)));
+
+# %% [markdown]
+# Halving 13 gives 6, not 7: a stride-2 block pads one row and one column at the bottom and right and
+# convolves without padding, so the side becomes $\lfloor D / 2 \rfloor$. From block 6 on, a 52 px
+# input has maps of 3 and then 1 pixel.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} A separable block
+# :label: ex-02-2
+# ```
+#
+# **02.2** Write `separable_block(x, filters, stride)` that adds a depthwise separable block to the
+# Keras tensor `x` (the paper's Figure 3, as in §2.2: no biases, ReLU6, Keras' padding for stride 2)
+# and returns its output tensor. Do not call `mnlib.models`. Set `answer = separable_block`; the check
+# builds it on inputs you have not seen and compares shapes, layers and parameters.
+
+# %%
+answer = None  # your answer
+exercises.check("02.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-02-2
+# :class: dropdown
+# ```
+
+# %%
+def separable_block(x, filters, stride):
+    if stride == 2:
+        x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU(6.0)(x)
+    x = keras.layers.Conv2D(filters, 1, use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.layers.ReLU(6.0)(x)
+
+
+exercises.check("02.2", separable_block);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} Parameters of one block
+# :label: ex-02-3
+# ```
+#
+# **02.3** How many parameters does block 7 of MobileNet (α = 1) hold: its depthwise and pointwise
+# kernels and its two batch normalisations (four numbers per channel each: scale, offset, moving mean
+# and variance)? Work it out by hand from Table 1, then check.
+
+# %%
+answer = None  # your answer
+exercises.check("02.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-02-3
+# :class: dropdown
+# ```
+
+# %%
+channels = 512  # block 7: 512 channels in, 512 out (Table 1)
+block_7 = 3 * 3 * channels + channels * channels + 4 * channels + 4 * channels
+exercises.check("02.3", block_7);
+
+# %% [markdown]
+# Three quarters of a percent of it is batch normalisation; almost all is the pointwise kernel.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-02-open-1
+# At 64 px, block 13 works on a $2 \times 2$ map (§2.6). What fraction of its depthwise kernel's 9
+# taps fall on zero padding, averaged over the four output positions? What does that suggest about the
+# last blocks at the report's input size?
+# ```
