@@ -14,6 +14,7 @@ Introduced in the Stanford Dogs chapter (chapter 6).
 from __future__ import annotations
 
 import numbers
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -138,26 +139,23 @@ def pairs_figure(dataset, labels, predicted, pairs: pd.DataFrame, *, per_pair: i
         ax.axis("off")
         ax.text(0.5, 0.5, "No image was misclassified.", ha="center", va="center")
         return fig
-    fig, axes = plt.subplots(len(pairs), 2 * per_pair, figsize=(1.3 * 2 * per_pair, 1.55 * len(pairs)), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ax.spines.values():
-            side.set_visible(False)
-    for row, (_, pair) in enumerate(pairs.iterrows()):
+    fig = plt.figure(figsize=(1.3 * 2 * per_pair + 0.2, 1.9 * len(pairs) + 0.4), layout="constrained")
+    rows = fig.subfigures(len(pairs), 1, squeeze=False)[:, 0]
+    for row, (_, pair) in zip(rows, pairs.iterrows()):
         true, guess = int(pair["true_label"]), int(pair["predicted_label"])
         mistaken = paths[(labels == true) & (predicted == guess)][:per_pair]
         other = paths[(labels == guess) & (predicted == guess)][:per_pair]
-        for col, path in enumerate(mistaken):
-            axes[row, col].imshow(decode(tf.io.read_file(path)).numpy())
-        for col, path in enumerate(other):
-            axes[row, per_pair + col].imshow(decode(tf.io.read_file(path)).numpy())
-        axes[row, 0].set_ylabel(
-            f"{pair['true'][:16]}\n→ {pair['predicted'][:16]}", rotation=0, ha="right", va="center", fontsize=9
+        axes = row.subplots(1, 2 * per_pair)
+        for ax in axes:
+            ax.axis("off")
+        for ax, path in zip(axes[:per_pair], mistaken):
+            ax.imshow(decode(tf.io.read_file(path)).numpy())
+        for ax, path in zip(axes[per_pair:], other):
+            ax.imshow(decode(tf.io.read_file(path)).numpy())
+        text = (
+            f"{pair['true']} taken for {pair['predicted']} ({pair['images']}; left), real {pair['predicted']} (right)"
         )
-        axes[row, per_pair].set_ylabel(
-            f"a real\n{pair['predicted'][:16]}", rotation=0, ha="right", va="center", fontsize=9
-        )
-    fig.suptitle(title)
-    fig.tight_layout()
+        row.suptitle(textwrap.fill(text, int(fig.get_figwidth() * 12)), fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

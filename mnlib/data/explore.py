@@ -5,6 +5,8 @@ Introduced in chapter 0.
 
 from __future__ import annotations
 
+import textwrap
+
 import tensorflow as tf
 
 from mnlib.data.loaders import ClassNames, FileDataset, decode, dog_boxes, source_files
@@ -84,7 +86,8 @@ def box_grid(dataset: FileDataset, class_names: ClassNames, *, images: int = 6, 
         ax.imshow(image)
         for x0, y0, x1, y1 in boxes:
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=1.5))
-        ax.set_title(f"{class_names.readable[label][:18]}\n{image.shape[1]}x{image.shape[0]} px", fontsize=9)
+        name = textwrap.shorten(class_names.readable[label], 36, placeholder="...")
+        ax.set_title(f"{textwrap.fill(name, 18)}\n{image.shape[1]}x{image.shape[0]} px", fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
