@@ -38,6 +38,20 @@
 # experiment on Tiny ImageNet.
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * train MobileNets of several widths with one harness, and read their results from records;
+# * say what the width multiplier α does to Mult-Adds, parameters and accuracy, and why the cost falls
+#   by about α² but not exactly;
+# * pick the widest network within a Mult-Adds budget;
+# * compare a narrow network with a shallow one of the same cost, as the paper's Table 5 does.
+#
+# **Prerequisites**: chapters 1 and 2 (costs, the network); chapter 0's data and stand-ins; how "How
+# the course trains" runs an experiment.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -316,3 +330,138 @@ else:
 # - On the synthetic stand-in, the printed lines above say whether accuracy
 #   fell with width at this budget; on ImageNet the paper's steps grow as α
 #   shrinks, most sharply from 0.5 to 0.25.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} What α = 0.5 saves
+# :label: ex-03-1
+# ```
+#
+# **03.1** At 64 px with 10 classes, what fraction of α = 1's Mult-Adds does α = 0.5 need? Predict it
+# first from the cost formulas, then count both networks with `mnlib.costs.model_cost` and answer with
+# the count.
+
+# %%
+answer = None  # your answer
+exercises.check("03.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-03-1
+# :class: dropdown
+# ```
+
+# %%
+from mnlib import costs, models
+
+
+def mult_adds_m(alpha, size=RESOLUTION, classes=10, **kwargs):
+    model = models.mobilenet(alpha, (size, size, 3), classes, **kwargs)
+    return costs.model_cost(model)["mult_adds"].sum() / 1e6
+
+
+exercises.check("03.1", mult_adds_m(0.5, 64) / mult_adds_m(1.0, 64));
+
+# %% [markdown]
+# Not quite α² = 0.25: the first convolution's input (3 colour channels) is not narrowed, so it costs
+# α times less, not α² times; the depthwise layers also scale with α only.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} The widest network within a budget
+# :label: ex-03-2
+# ```
+#
+# **03.2** Write `largest_alpha(budget_m)`: of α in (1.0, 0.75, 0.5, 0.25), the largest whose
+# MobileNet at 64 px with 10 classes needs at most `budget_m` million Mult-Adds, or `None` if none
+# does. Set `answer = largest_alpha`.
+
+# %%
+answer = None  # your answer
+exercises.check("03.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-03-2
+# :class: dropdown
+# ```
+
+# %%
+grid = {alpha: mult_adds_m(alpha, 64) for alpha in (1.0, 0.75, 0.5, 0.25)}  # counted once
+
+
+def largest_alpha(budget_m):
+    fitting = [alpha for alpha, cost in grid.items() if cost <= budget_m]
+    return max(fitting, default=None)
+
+
+exercises.check("03.2", largest_alpha);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} The shallow network's size
+# :label: ex-03-3
+# ```
+#
+# **03.3** How many million parameters does the shallow MobileNet (α = 1, blocks 7 to 11 removed) have
+# at 64 px with 10 classes? The report's narrow-versus-shallow table gives it 1.88 million; §3.4
+# compares it with 0.75 MobileNet.
+
+# %%
+answer = None  # your answer
+exercises.check("03.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-03-3
+# :class: dropdown
+# ```
+
+# %%
+shallow = models.mobilenet(1.0, (64, 64, 3), 10, shallow=True)
+exercises.check("03.3", shallow.count_params() / 1e6);
+
+# %% [markdown]
+# It is within rounding of the report's 1.88 million, which counts the classifier for the shallow
+# network (chapter 1, §1.8).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-03-open-1
+# The smoke run trains each width for a few epochs on the stand-in. Using the table of §3.3, say which
+# differences between widths you would trust, and what you would change (seeds, epochs, data) before
+# drawing a conclusion about α.
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-03-open-2
+# The paper's accuracy falls most sharply from α = 0.5 to 0.25 (Table 6). Give one reason a very
+# narrow network could lose more than its share of accuracy, and how you would test it.
+# ```
