@@ -52,6 +52,19 @@
 # e.g. on Colab) for the real experiment on Tiny ImageNet.
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * compare architectures fairly: same data, same harness, same budget, from scratch or from ImageNet weights;
+# * count Mult-Adds at the sizes the networks are actually fed, not the paper's 224 px;
+# * tell a chance-level accuracy from a result, and a transfer effect from an architecture's merit;
+# * infer what a report's "two added layers" were from its parameter counts.
+#
+# **Prerequisites**: chapters 3 and 4 (the studies and their records); the Keras transfer-learning
+# guide's freeze-then-fine-tune recipe helps.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -557,3 +570,132 @@ elif set(MODELS) <= {m for m, s in trained if s == "from scratch"}:
 # - The smoke profile checks the code on the stand-in; the printed lines of
 #   §5.4 say whether its numbers mean anything. The full profile's answer
 #   needs a GPU and ImageNet weights (Colab has both).
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} The compute ratio at 64 px
+# :label: ex-05-1
+# ```
+#
+# **05.1** The report writes that MobileNet is "2.5 times less compute intensive" than its "GoogleNet",
+# quoting the paper's GoogleNet at 224 px. Its network was InceptionV3, fed 64 px images (upsampled inside the
+# model to the 75 px it needs, §5.1). With both built as this chapter builds them for 64 px images and 10
+# classes, how many times MobileNet's Mult-Adds does InceptionV3 need?
+
+# %%
+answer = None  # your answer
+exercises.check("05.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-05-1
+# :class: dropdown
+# ```
+
+# %%
+def mult_adds(name):
+    return costs.model_cost(models.baseline(name, (64, 64, 3), 10))["mult_adds"].sum()
+
+
+exercises.check("05.1", mult_adds("inception_v3") / mult_adds("mobilenet"));
+
+# %% [markdown]
+# Not 2.5: that ratio is the paper's, for GoogleNet at 224 px. The network the report trained, at the size it
+# was fed, costs several times MobileNet's Mult-Adds (the table of §5.1 gives both counts).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} Two added layers, from a parameter count
+# :label: ex-05-2
+# ```
+#
+# **05.2** A transfer head of "two added layers" is global average pooling, `Dense(h, relu)` and
+# `Dense(classes)`, both with biases, on a frozen body that gives `features` channels. Write
+# `hidden_units(trainable, features, classes)` that returns the $h$ a count of trainable parameters
+# implies (a float: a count need not fit any integer $h$). Set `answer = hidden_units`.
+
+# %%
+answer = None  # your answer
+exercises.check("05.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-05-2
+# :class: dropdown
+# ```
+
+# %%
+def hidden_units(trainable, features, classes):
+    # trainable = features * h + h + h * classes + classes
+    return (trainable - classes) / (features + 1 + classes)
+
+
+exercises.check("05.2", hidden_units);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} What the report's head was
+# :label: ex-05-3
+# ```
+#
+# **05.3** The report's Stanford Dogs table gives its MobileNet 443,000 trainable parameters, for 120
+# breeds on MobileNet's 1024 features. What hidden size $h$ does that imply, rounded to an integer?
+
+# %%
+answer = None  # your answer
+exercises.check("05.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-05-3
+# :class: dropdown
+# ```
+
+# %%
+exercises.check("05.3", round(hidden_units(443_000, 1024, 120)));
+
+# %% [markdown]
+# Try VGG16 (395,000 on 512 features) and InceptionV3 (425,000 on 2048): the three counts imply three
+# different hidden sizes, so the report's heads were not the same two layers on each body (see
+# `mnlib.baselines.HIDDEN_UNITS`).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-05-open-1
+# The report's InceptionV3 scored 0.112 on 10 classes. Explain why that is evidence that it did not
+# train, and name two checks (on the loss, on the predictions) that would have shown it during
+# training.
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-05-open-2
+# A pretrained VGG16 beats a MobileNet trained from scratch. List what differs between the two runs
+# besides the architecture, and design the comparison that isolates the architecture.
+# ```
