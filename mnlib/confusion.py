@@ -139,7 +139,7 @@ def pairs_figure(dataset, labels, predicted, pairs: pd.DataFrame, *, per_pair: i
         ax.axis("off")
         ax.text(0.5, 0.5, "No image was misclassified.", ha="center", va="center")
         return fig
-    fig = plt.figure(figsize=(1.3 * 2 * per_pair + 0.2, 1.9 * len(pairs) + 0.4), layout="constrained")
+    fig = plt.figure(figsize=(max(4.5, 1.05 * 2 * per_pair + 0.2), 1.55 * len(pairs) + 0.4), layout="constrained")
     rows = fig.subfigures(len(pairs), 1, squeeze=False)[:, 0]
     for row, (_, pair) in zip(rows, pairs.iterrows()):
         true, guess = int(pair["true_label"]), int(pair["predicted_label"])
@@ -157,5 +157,5 @@ def pairs_figure(dataset, labels, predicted, pairs: pd.DataFrame, *, per_pair: i
         )
         row.suptitle(textwrap.fill(text, int(fig.get_figwidth() * 12)), fontsize=9)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(textwrap.fill(title, int(fig.get_figwidth() * 11)), fontsize=10)
     return fig

@@ -439,7 +439,7 @@ print(f"Kept: {kept['model_file']} ({kept_key[1]}, {RESOLUTION} px, {len(kept['c
 # that is.
 
 # %%
-pairs = confusion.top_pairs(counts, class_names, n=5)
+pairs = confusion.top_pairs(counts, class_names, n=4)
 pairs[["true", "predicted", "images", "share"]].round(3)
 
 # %% [markdown]
@@ -448,9 +448,8 @@ pairs[["true", "predicted", "images", "share"]].round(3)
 # other breed that it recognised, for comparison.
 
 # %%
-fig = confusion.pairs_figure(test_images, test_images.files.labels, predicted, pairs, per_pair=3,
-                             title=f"The most confused pairs: mistaken photos (left), the other class (right)"
-                                   f"{settings.caption}")
+fig = confusion.pairs_figure(test_images, test_images.files.labels, predicted, pairs, per_pair=2,
+                             title=f"The most confused pairs{settings.caption}")
 plt.show()
 
 # %% [markdown]
