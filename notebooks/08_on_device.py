@@ -68,8 +68,8 @@ DATA_DIR = None  # folder of the datasets (stand-ins written, Tiny ImageNet down
 WIDTH_MULTIPLIERS = None  # α of the latency grid, each in (0, 1]; None: the profile's ([1.0, 0.5, 0.25] smoke, [1.0, 0.75, 0.5, 0.25] full)
 RESOLUTIONS = None  # input sizes of the latency grid in pixels, each at least 32; None: the profile's ([128, 64] smoke, [224, 192, 160, 128, 64] full)
 COMPARISON_RESOLUTION = None  # input size of MobileNet against VGG16 and InceptionV3, at least 75; None: the profile's (128 smoke, 224 full)
-THREADS = 1  # CPU threads of the LiteRT interpreter in every measurement, >= 1 (1: one core, as a phone's app typically gets)
-RUNS = None  # timed single-image runs per model and measurement (after 5 untimed ones, spread over 5 interleaved rounds), >= 5; None: the profile's (20 smoke, 100 full)
+THREADS = 1  # CPU threads of the LiteRT interpreter in every measurement, at least 1 (1: a single core, as on a phone)
+RUNS = None  # timed single-image runs per model and measurement (after 5 untimed ones, spread over 5 interleaved rounds), at least 5; None: the profile's (20 smoke, 100 full)
 SEED = 0  # seeds the fallback network's training and the choice of representative images
 
 # %%
