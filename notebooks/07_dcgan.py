@@ -81,6 +81,7 @@ import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
 # isort: split
 import io
 import math
+import textwrap
 from pathlib import Path
 
 import keras
@@ -170,8 +171,8 @@ judge = gan.load_classifier(CLASSIFIER) if CLASSIFIER else gan.find_classifier(s
 if CLASSIFIER and not fits(judge):
     raise ValueError(f"CLASSIFIER {CLASSIFIER} knows {judge.class_names}, not this chapter's classes {readable}.")
 if fits(judge):
-    print(f"The judge: chapter 6's classifier {judge.source} ({judge.resolution} px, top-1 "
-          f"{judge.top1:.1%} on its {judge.dataset} test split, chance {1 / classes:.0%}{settings.caption}).")
+    print(f"The judge: chapter 6's classifier {judge.source} at {judge.resolution} px, top-1 "
+          f"{judge.top1:.1%} on its {judge.dataset} test split (chance: {1 / classes:.0%}){settings.caption}.")
 else:
     print("Chapter 6's classifier of these classes is not in RESULTS_DIR: this chapter trains a small one itself "
           "(MobileNet α = 0.25), a weaker judge than chapter 6's.")
@@ -399,10 +400,10 @@ plt.show()
 best = {c: int(np.argmax(np.where(sample_probs.argmax(1) == c, sample_probs[:, c], -1)))
         for c in np.unique(sample_probs.argmax(1))}
 with plt.rc_context(plots.STYLE):
-    fig, axes = plt.subplots(1, len(best), figsize=(1.3 * len(best), 1.9), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(best), figsize=(1.3 * len(best), 2.2), layout="constrained", squeeze=False)
     for ax, (c, k) in zip(axes[0], best.items()):
         ax.imshow(gan.to_pixels(samples[k]).numpy().astype("uint8"))
-        ax.set_title(f"{judge.class_names[c][:14]}\n{sample_probs[k, c]:.2f}", fontsize=9)
+        ax.set_title(f"{textwrap.fill(judge.class_names[c], 14)}\n{sample_probs[k, c]:.2f}", fontsize=9)
         ax.axis("off")
     fig.suptitle(f"The most confidently classified sample per class{settings.caption}", fontsize=10)
 show_jpeg(fig)
