@@ -13,9 +13,9 @@ variants, as in TensorFlow's post-training quantisation guide:
 
 :func:`predict` runs a flatbuffer on images, :func:`latency` times one image
 through a Keras model or a flatbuffer the same way, :func:`size_bytes` and
-:func:`sizes` give each format's size, and :func:`kind_latency` splits a
-network's LiteRT latency by layer kind (the paper's Table 2 kinds), beside
-their share of Mult-Adds.
+:func:`sizes` give each format's size. :func:`kind_latency` (in
+:mod:`mnlib.kinds`, importable from here) splits a network's LiteRT latency
+by layer kind (the paper's Table 2 kinds), beside their share of Mult-Adds.
 
 Flatbuffers run in the ``ai-edge-litert`` interpreter (``ai_edge_litert.interpreter``),
 the maintained successor of ``tf.lite.Interpreter``. Introduced in chapter 8.
@@ -24,7 +24,6 @@ the maintained successor of ``tf.lite.Interpreter``. Introduced in chapter 8.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import tempfile
@@ -34,7 +33,6 @@ from numbers import Integral
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 __all__ = ["QUANTIZE", "REPRESENTATIVE_IMAGES", "KINDS", "convert", "predict", "latency", "latencies", "size_bytes",
@@ -454,142 +452,5 @@ def sizes(model: keras.Model, representative_data) -> dict:
     return result
 
 
-KINDS = ("conv", "conv dw", "conv 1x1", "fully connected")
-"""The layer kinds of the paper's Table 2, as :func:`mnlib.costs.model_cost` names them."""
-
-
-def _standalone(layer):
-    """A fresh copy of ``layer`` as LiteRT runs it inside the network: batch norm folded into a bias, ReLU6 fused."""
-    config = dict(layer.get_config())
-    config.pop("name", None)
-    if "use_bias" in config:
-        config["use_bias"] = True  # the converter folds the following batch norm into the convolution's bias
-    return type(layer).from_config(config)
-
-
-def kind_models(model: keras.Model, kinds=KINDS) -> dict:
-    """One Keras model per layer kind of ``model``: every layer of that kind, side by side, on inputs of its shapes.
-
-    For each kind (:func:`mnlib.costs.model_cost`'s ``kind``: ``"conv"``,
-    ``"conv dw"``, ``"conv 1x1"``, ``"fully connected"``) the model has one
-    input per layer of that kind, shaped as that layer's input in ``model``
-    (batch 1 added by the converter), and one output per layer: a fresh,
-    randomly initialised copy of the layer with a bias (where the network's
-    batch normalisation folds into the convolution on conversion), followed
-    by ReLU6 for the convolutions (fused into them by LiteRT). Converted and
-    timed, it measures what that kind of layer costs inside the network,
-    without the padding, pooling, reshaping and softmax in between. Weights'
-    values do not change float32 latency.
-
-    Args:
-        model: a built Keras model of plain (not nested) layers, e.g. :func:`mnlib.models.mobilenet`.
-        kinds: which kinds, default :data:`KINDS`; a kind with no layer is left out.
-
-    Returns:
-        ``{kind: keras.Model}``, in the order of ``kinds``.
-
-    Raises:
-        TypeError: if ``model`` is not a Keras model.
-        ValueError: for a kind not in :data:`KINDS`.
-
-    Introduced in chapter 8.
-    """
-    from mnlib.costs import model_cost
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    unknown = [kind for kind in kinds if kind not in KINDS]
-    if unknown:
-        raise ValueError(f"kinds must be drawn from {KINDS}, got {unknown}")
-    cost = model_cost(model)
-    result = {}
-    for kind in kinds:
-        names = cost.loc[cost["kind"] == kind, "layer"]
-        inputs, outputs = [], []
-        for name in names:
-            layer = model.get_layer(name)
-            x = keras.Input(tuple(layer.input.shape[1:]), batch_size=1)
-            y = _standalone(layer)(x)
-            if kind != "fully connected":
-                y = keras.layers.ReLU(6.0)(y)
-            inputs.append(x)
-            outputs.append(y)
-        if inputs:
-            result[kind] = keras.Model(inputs, outputs, name=kind.replace(" ", "_"))
-    return result
-
-
-@functools.lru_cache(maxsize=1)
-def _empty_call():
-    """The flatbuffer of a model that does next to nothing (a ReLU6 on one number): the fixed cost of a call."""
-    x = keras.Input((1, 1, 1), batch_size=1)
-    return convert(keras.Model(x, keras.layers.ReLU(6.0)(x)))
-
-
-def kind_latency(
-    model: keras.Model, *, threads: int = 1, runs: int = 50, warmup: int = 5, rounds: int = 5, tflite_model=None
-) -> pd.DataFrame:
-    """Float32 LiteRT latency of a network split by layer kind, beside each kind's share of Mult-Adds.
-
-    Each kind's layers are converted together (:func:`kind_models`,
-    :func:`convert`) and timed with the whole network and a model that does
-    next to nothing, all in the same interleaved rounds (:func:`latencies`).
-    The nearly empty model's median is the fixed cost of one call (setting the
-    input, invoking, reading the output), which every kind's median includes
-    once: it is taken off each kind and counted once for the network, in the
-    row ``"call"``. The row ``"rest"`` is the network's median minus the
-    call and the kinds: the layers between them (padding, pooling, reshape,
-    softmax), less what the network gains by running its layers back to back
-    (each layer's input is the previous layer's output, still in the CPU's
-    cache, where a kind's model reads inputs of its own). It can therefore
-    come out negative; the kinds' shares of time are taken of their sum.
-
-    Args:
-        model: a built Keras model of plain layers taking images ``[batch, H, W, 3]``.
-        threads: CPU threads of the LiteRT interpreter, >= 1. Default 1.
-        runs, warmup, rounds: as for :func:`latencies` (defaults 50, 5 and 5).
-        tflite_model: the float32 flatbuffer of ``model`` if already converted (saves a conversion).
-
-    Returns:
-        A DataFrame indexed by kind (:data:`KINDS` present, then ``"call"``,
-        ``"rest"`` and ``"network"``) with ``layers`` (how many; batch norm,
-        folded into the convolutions, not counted), ``mult_adds``,
-        ``mult_adds_%`` (of the network's), ``median_ms``, ``time_%``
-        (percent of the kinds' summed medians) and ``gmult_adds_per_s``
-        (billion Mult-Adds per second: how well a kind uses the CPU).
-
-    Raises:
-        TypeError: if ``model`` is not a Keras model.
-        ValueError: for bad counts, as :func:`latencies`.
-
-    Introduced in chapter 8.
-    """
-    from mnlib.costs import model_cost
-
-    _check_timing(runs, threads, warmup, rounds)
-    parts = kind_models(model)  # checks model
-    cost = model_cost(model)
-    subjects = {kind: (convert(part), None) for kind, part in parts.items()}
-    subjects["call"] = (_empty_call(), None)
-    subjects["network"] = (convert(model) if tflite_model is None else tflite_model, tuple(model.input_shape[1:]))
-    medians = {name: timing["median_ms"] for name, timing in latencies(
-        subjects, threads=threads, runs=runs, warmup=warmup, rounds=rounds).items()}  # fmt: skip
-    call, network = medians["call"], medians["network"]
-    rows = {}
-    for kind, part in parts.items():
-        rows[kind] = {"layers": len(part.inputs), "mult_adds": int(cost.loc[cost["kind"] == kind, "mult_adds"].sum()),
-                      "median_ms": max(medians[kind] - call, 0.0)}  # fmt: skip
-    total = int(cost["mult_adds"].sum())
-    others = int(((cost["kind"] == "other") & (cost["type"] != "InputLayer")).sum())  # batch norm: folded
-    kinds_ms = sum(row["median_ms"] for row in rows.values())
-    rows["call"] = {"layers": 0, "mult_adds": 0, "median_ms": call}
-    rows["rest"] = {"layers": others, "mult_adds": total - sum(r["mult_adds"] for r in rows.values()),
-                    "median_ms": network - call - kinds_ms}  # fmt: skip
-    rows["network"] = {"layers": sum(row["layers"] for row in rows.values()), "mult_adds": total, "median_ms": network}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame["mult_adds_%"] = 100.0 * frame["mult_adds"] / total
-    frame["time_%"] = 100.0 * frame["median_ms"] / kinds_ms
-    with np.errstate(divide="ignore", invalid="ignore"):
-        speed = frame["mult_adds"] / (frame["median_ms"] * 1e6)
-    frame["gmult_adds_per_s"] = speed.where((frame["mult_adds"] > 0) & (frame["median_ms"] > 0))
-    return frame.rename_axis("kind")
+# The split of a network's time by layer kind lives in its own module; its names are importable from here too.
+from mnlib.kinds import KINDS, kind_latency, kind_models  # noqa: E402

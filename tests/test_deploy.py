@@ -195,3 +195,10 @@ def test_bad_kind_arguments(model):
         deploy.kind_latency(b"flatbuffer")
     with pytest.raises(ValueError, match="runs must be an integer >= 1"):
         deploy.kind_latency(model, runs=0)
+
+
+def test_kinds_are_importable_from_deploy():
+    from mnlib import kinds
+
+    assert deploy.kind_latency is kinds.kind_latency and deploy.kind_models is kinds.kind_models
+    assert deploy.KINDS == kinds.KINDS == ("conv", "conv dw", "conv 1x1", "fully connected")
