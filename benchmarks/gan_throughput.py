@@ -21,6 +21,9 @@ default parameters into a fresh results folder and prints its wall time.
     python benchmarks/gan_throughput.py [--resolution 64] [--width 64] [--batch-size 64] [--smoke]
 """
 
+import mnlib  # noqa: F401, I001  (first: imports TensorFlow quietly)
+
+# isort: split
 import argparse
 import os
 import pathlib
@@ -33,7 +36,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import mnlib  # noqa: F401  (imports TensorFlow quietly)
 from mnlib import gan
 from mnlib.train import accelerator
 
