@@ -36,6 +36,18 @@
 # experiment on Tiny ImageNet.
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * train MobileNet at several input sizes and read the accuracy against cost from records;
+# * say why Mult-Adds fall by about ρ² while the parameters do not change, and where ρ² is not exact;
+# * choose α and ρ together for a Mult-Adds budget;
+# * work out the input sizes at which the last feature maps become 2 × 2 or a single pixel.
+#
+# **Prerequisites**: chapter 3 (the width study and its records); chapter 2's feature-map sizes.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -228,3 +240,147 @@ grid.pivot_table(index="alpha", columns="resolution", values="top1").sort_index(
 # - On the stand-in, the printed lines above say whether accuracy fell with
 #   the input size at this budget; the paper's ImageNet figures fall steadily
 #   from 224 to 128 px.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} What 52 px saves
+# :label: ex-04-1
+# ```
+#
+# **04.1** At α = 1 with 10 classes, what fraction of the 64 px network's Mult-Adds does the 52 px
+# network need? $\rho^2 = (52/64)^2 \approx 0.66$ is the first guess; count both networks and answer
+# with the count.
+
+# %%
+answer = None  # your answer
+exercises.check("04.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-04-1
+# :class: dropdown
+# ```
+
+# %%
+def mult_adds_m(alpha, size, classes=10):
+    return model_cost(mobilenet(alpha, (size, size, 3), classes))["mult_adds"].sum() / 1e6
+
+
+exercises.check("04.1", mult_adds_m(1.0, 52) / mult_adds_m(1.0, 64));
+
+# %% [markdown]
+# Far below $\rho^2$: chapter 2's exercise 02.1 shows why. At 52 px the maps after block 4 are 6, 3
+# and 1 pixels, not the 6.5, 3.25 and 1.6 that ρ predicts.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} α and ρ for a budget
+# :label: ex-04-2
+# ```
+#
+# **04.2** Write `best_under(budget_m)`: among α in (1.0, 0.75, 0.5, 0.25) and input sizes (64, 52,
+# 44, 36) px, 10 classes, return the pair `(alpha, size)` whose network has the most Mult-Adds not
+# above `budget_m` million, or `None` if none fits. Set `answer = best_under`.
+
+# %%
+answer = None  # your answer
+exercises.check("04.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-04-2
+# :class: dropdown
+# ```
+
+# %%
+grid = {(a, s): mult_adds_m(a, s) for a in (1.0, 0.75, 0.5, 0.25) for s in (64, 52, 44, 36)}
+
+
+def best_under(budget_m):
+    fitting = {pair: cost for pair, cost in grid.items() if cost <= budget_m}
+    return max(fitting, key=fitting.get) if fitting else None
+
+
+exercises.check("04.2", best_under);
+
+# %% [markdown]
+# Which of the pairs within a budget is most accurate is an empirical question: the cost alone picks
+# the costliest one, which the paper's Figure 4 suggests is a good first guess.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} When the last map is 2 × 2
+# :label: ex-04-3
+# ```
+#
+# **04.3** What is the smallest square input side (px) for which MobileNet's last feature map is $2
+# \times 2$? Work it out with the rounding of exercise 02.1, then confirm it by building the network
+# just below and at your answer.
+
+# %%
+answer = None  # your answer
+exercises.check("04.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-04-3
+# :class: dropdown
+# ```
+
+# %%
+import math
+
+from mnlib import models
+
+
+def last_side_by_rule(size):
+    side = math.ceil(size / 2)  # the first convolution: 'same' padding, stride 2
+    for _, stride in models.TABLE_1:
+        side //= stride  # a stride-2 block: pad bottom and right, 'valid' 3x3 window
+    return side
+
+
+def last_side_built(size):
+    return mobilenet(input_shape=(size, size, 3), include_top=False).output.shape[1]
+
+
+smallest = next(size for size in range(32, 225) if last_side_by_rule(size) >= 2)
+print({size: (last_side_by_rule(size), last_side_built(size)) for size in (smallest - 1, smallest)})
+exercises.check("04.3", smallest);
+
+# %% [markdown]
+# Every size of the report's grid below 64 px ends on a single pixel.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-04-open-1
+# Chapter 3's α = 0.5 at 64 px and this chapter's α = 1 at 36 px cost about the same. Which would you
+# expect to be more accurate on Tiny ImageNet, and on the stand-in? Say what in chapters 0 and 2
+# supports your prediction (it is a prediction until a full run checks it).
+# ```
