@@ -183,7 +183,12 @@ def _solution_lines(notebook: Path) -> list[str]:
             continue
         if cell.cell_type == "markdown":
             for block in re.findall(r"^```\{solution\}.*?\n(.*?)^```", cell.source, re.M | re.S):
-                lines += [line.strip() for line in block.splitlines() if not line.startswith(":")]
+                # as rendered: inline code without its backticks; lines with math or emphasis left out
+                lines += [
+                    line.strip().replace("`", "")
+                    for line in block.splitlines()
+                    if not line.startswith(":") and not any(mark in line for mark in "$*_[")
+                ]
         elif cell.cell_type == "code":
             elsewhere |= {line.strip() for line in cell.source.splitlines()}
     # Lines that the chapter also has outside its solutions (its own code) are not solutions.
@@ -215,6 +220,9 @@ def test_student_edition_keeps_the_exercises_and_removes_every_solution(html, st
     leaked = [line for line in solutions if line in student]
     assert not leaked, f"{file}: the student edition shows solution lines: {leaked[:3]}"
     assert all(line in full for line in solutions), f"{file}: the default book should show its solutions"
+    assert not re.search(r'class="[^"]*\bsolution\b', (student_html / f"{file}.html").read_text()), (
+        f"{file}: a solution block is on the student page"
+    )
     source = (student_html / "_sources" / f"{file}.ipynb").read_text()
     assert "{solution-start}" not in source and "{solution}" not in source, f"{file}: the download holds solutions"
     assert not re.search(r"\d\d\.\d+: correct\.", student), f"{file}: a solution's check output is on the student page"
