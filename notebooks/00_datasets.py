@@ -455,11 +455,12 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} Batches in an epoch
+# ```{exercise-start} 00.1 Batches in an epoch
 # :label: ex-00-1
+# :nonumber:
 # ```
 #
-# **00.1** The report trains on 10 Tiny ImageNet classes. With batches of 64 images, the last batch of
+# The report trains on 10 Tiny ImageNet classes. With batches of 64 images, the last batch of
 # an epoch kept even if it is not full, how many training steps does one epoch take? Use the counts of
 # §0.1. Answer with an integer.
 
@@ -488,11 +489,12 @@ exercises.check("00.1", math.ceil(images / 64));
 # ```
 
 # %% [markdown]
-# ```{exercise-start} Three channels from one
+# ```{exercise-start} 00.2 Three channels from one
 # :label: ex-00-2
+# :nonumber:
 # ```
 #
-# **00.2** Some files of §0.5 are grayscale. Write `to_rgb(image)`: given a `uint8` NumPy array of
+# Some files of §0.5 are grayscale. Write `to_rgb(image)`: given a `uint8` NumPy array of
 # shape `(H, W)`, `(H, W, 1)` or `(H, W, 3)`, return the `(H, W, 3)` RGB image (a gray pixel has equal
 # red, green and blue). Set `answer = to_rgb`; the check runs it on arrays you have not seen.
 
@@ -528,11 +530,12 @@ exercises.check("00.2", to_rgb);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} MobileNet's input scaling
+# ```{exercise-start} 00.3 MobileNet's input scaling
 # :label: ex-00-3
+# :nonumber:
 # ```
 #
-# **00.3** §0.6 says that MobileNet wants its inputs in $[-1, 1]$. Write `mobilenet_scale(pixels)`
+# §0.6 says that MobileNet wants its inputs in $[-1, 1]$. Write `mobilenet_scale(pixels)`
 # that maps a `uint8` array of any shape to `float32` values, 0 to −1 and 255 to 1, linearly. Set
 # `answer = mobilenet_scale`.
 
@@ -567,6 +570,7 @@ exercises.check("00.3", mobilenet_scale);
 #
 # ```{exercise} Open question
 # :label: ex-00-open-1
+# :nonumber:
 # The stand-in's classes differ by shape and by fine stripes (§0.3). Which of the two would you expect
 # a network to lose first as the resolution falls, and what in §0.7's probe table supports or
 # contradicts that?
@@ -574,6 +578,7 @@ exercises.check("00.3", mobilenet_scale);
 #
 # ```{exercise} Open question
 # :label: ex-00-open-2
+# :nonumber:
 # Stanford Dogs' photos are part of ImageNet (§0.8). Design a check that would tell you whether an
 # ImageNet-pretrained network's accuracy on Stanford Dogs owes something to having seen the test
 # photos.

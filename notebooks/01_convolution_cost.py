@@ -561,11 +561,12 @@ plt.show()
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} A standard convolution's Mult-Adds
+# ```{exercise-start} 01.1 A standard convolution's Mult-Adds
 # :label: ex-01-1
+# :nonumber:
 # ```
 #
-# **01.1** Write `standard_mult_adds(kernel, in_channels, out_channels, feature_map)` returning the
+# Write `standard_mult_adds(kernel, in_channels, out_channels, feature_map)` returning the
 # Mult-Adds of a standard convolution ($D_K$, $M$, $N$, $D_F$ as in §1.1; $D_F$ is the output side).
 # Do not call `mnlib.costs`. Set `answer = standard_mult_adds`.
 
@@ -593,11 +594,12 @@ exercises.check("01.1", standard_mult_adds);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} A separable convolution's Mult-Adds
+# ```{exercise-start} 01.2 A separable convolution's Mult-Adds
 # :label: ex-01-2
+# :nonumber:
 # ```
 #
-# **01.2** Write `separable_mult_adds(kernel, in_channels, out_channels, feature_map)` for a depthwise
+# Write `separable_mult_adds(kernel, in_channels, out_channels, feature_map)` for a depthwise
 # convolution followed by a pointwise one (§1.2). Set `answer = separable_mult_adds`.
 
 # %%
@@ -626,11 +628,12 @@ exercises.check("01.2", separable_mult_adds);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} Table 3's ratio
+# ```{exercise-start} 01.3 Table 3's ratio
 # :label: ex-01-3
+# :nonumber:
 # ```
 #
-# **01.3** For the paper's Table 3 layer ($D_K = 3$, $M = N = 512$, $D_F = 14$), what fraction of the
+# For the paper's Table 3 layer ($D_K = 3$, $M = N = 512$, $D_F = 14$), what fraction of the
 # standard convolution's Mult-Adds does the separable one need? Answer with a number between 0 and 1.
 
 # %%
@@ -655,11 +658,12 @@ exercises.check("01.3", separable_mult_adds(3, 512, 512, 14) / standard_mult_add
 # ```
 
 # %% [markdown]
-# ```{exercise-start} The full-convolution MobileNet
+# ```{exercise-start} 01.4 The full-convolution MobileNet
 # :label: ex-01-4
+# :nonumber:
 # ```
 #
-# **01.4** The paper's Table 4 compares MobileNet with a "Conv MobileNet" in which every separable
+# The paper's Table 4 compares MobileNet with a "Conv MobileNet" in which every separable
 # block is one standard $3 \times 3$ convolution from the block's $M$ to its $N$ channels. Count its
 # Mult-Adds at 224 px with 1000 classes, in millions (the first convolution and the fully connected
 # layer included), using `models.TABLE_1` and your `standard_mult_adds`.
@@ -697,6 +701,7 @@ exercises.check("01.4", total / 1e6);
 #
 # ```{exercise} Open question
 # :label: ex-01-open-1
+# :nonumber:
 # The report derives a reduction of $\frac{1}{N} + \frac{1}{N^2}$ (§1.3). Find the step in its
 # derivation where $D_K$ turns into $N$, and say what its formula would predict for $5 \times 5$
 # kernels.
@@ -704,6 +709,7 @@ exercises.check("01.4", total / 1e6);
 #
 # ```{exercise} Where does α stop paying?
 # :label: ex-alpha-floor
+# :nonumber:
 # With α = 0.25 the first standard convolution keeps 8 filters. Which kind of
 # layer (Table 2's categories) takes a larger share of the Mult-Adds at α = 0.25
 # than at α = 1, and why? Use `costs.cost_by_kind`.

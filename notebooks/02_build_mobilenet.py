@@ -309,11 +309,12 @@ plt.show()
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} Feature maps at 52 px
+# ```{exercise-start} 02.1 Feature maps at 52 px
 # :label: ex-02-1
+# :nonumber:
 # ```
 #
-# **02.1** The report also trains at 52 px (chapter 4). Before you build anything, predict the side of
+# The report also trains at 52 px (chapter 4). Before you build anything, predict the side of
 # the output map of the first convolution and of each of the 13 blocks at a $52 \times 52$ input (α =
 # 1), as a tuple of 14 integers, like the 64 px row of §2.6. Then check it.
 
@@ -341,11 +342,12 @@ exercises.check("02.1", tuple(int(side) for side in map_sizes(52)));
 # ```
 
 # %% [markdown]
-# ```{exercise-start} A separable block
+# ```{exercise-start} 02.2 A separable block
 # :label: ex-02-2
+# :nonumber:
 # ```
 #
-# **02.2** Write `separable_block(x, filters, stride)` that adds a depthwise separable block to the
+# Write `separable_block(x, filters, stride)` that adds a depthwise separable block to the
 # Keras tensor `x` (the paper's Figure 3, as in §2.2: no biases, ReLU6, Keras' padding for stride 2)
 # and returns its output tensor. Do not call `mnlib.models`. Set `answer = separable_block`; the check
 # builds it on inputs you have not seen and compares shapes, layers and parameters.
@@ -381,11 +383,12 @@ exercises.check("02.2", separable_block);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} Parameters of one block
+# ```{exercise-start} 02.3 Parameters of one block
 # :label: ex-02-3
+# :nonumber:
 # ```
 #
-# **02.3** How many parameters does block 7 of MobileNet (α = 1) hold: its depthwise and pointwise
+# How many parameters does block 7 of MobileNet (α = 1) hold: its depthwise and pointwise
 # kernels and its two batch normalisations (four numbers per channel each: scale, offset, moving mean
 # and variance)? Work it out by hand from Table 1, then check.
 
@@ -417,6 +420,7 @@ exercises.check("02.3", block_7);
 #
 # ```{exercise} Open question
 # :label: ex-02-open-1
+# :nonumber:
 # At 64 px, block 13 works on a $2 \times 2$ map (§2.6). What fraction of its depthwise kernel's 9
 # taps fall on zero padding, averaged over the four output positions? What does that suggest about the
 # last blocks at the report's input size?

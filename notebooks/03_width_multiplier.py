@@ -344,11 +344,12 @@ else:
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} What α = 0.5 saves
+# ```{exercise-start} 03.1 What α = 0.5 saves
 # :label: ex-03-1
+# :nonumber:
 # ```
 #
-# **03.1** At 64 px with 10 classes, what fraction of α = 1's Mult-Adds does α = 0.5 need? Predict it
+# At 64 px with 10 classes, what fraction of α = 1's Mult-Adds does α = 0.5 need? Predict it
 # first from the cost formulas, then count both networks with `mnlib.costs.model_cost` and answer with
 # the count.
 
@@ -383,11 +384,12 @@ exercises.check("03.1", mult_adds_m(0.5, 64) / mult_adds_m(1.0, 64));
 # ```
 
 # %% [markdown]
-# ```{exercise-start} The widest network within a budget
+# ```{exercise-start} 03.2 The widest network within a budget
 # :label: ex-03-2
+# :nonumber:
 # ```
 #
-# **03.2** Write `largest_alpha(budget_m)`: of α in (1.0, 0.75, 0.5, 0.25), the largest whose
+# Write `largest_alpha(budget_m)`: of α in (1.0, 0.75, 0.5, 0.25), the largest whose
 # MobileNet at 64 px with 10 classes needs at most `budget_m` million Mult-Adds, or `None` if none
 # does. Set `answer = largest_alpha`.
 
@@ -419,11 +421,12 @@ exercises.check("03.2", largest_alpha);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} The shallow network's size
+# ```{exercise-start} 03.3 The shallow network's size
 # :label: ex-03-3
+# :nonumber:
 # ```
 #
-# **03.3** How many million parameters does the shallow MobileNet (α = 1, blocks 7 to 11 removed) have
+# How many million parameters does the shallow MobileNet (α = 1, blocks 7 to 11 removed) have
 # at 64 px with 10 classes? The report's narrow-versus-shallow table gives it 1.88 million; §3.4
 # compares it with 0.75 MobileNet.
 
@@ -455,6 +458,7 @@ exercises.check("03.3", shallow.count_params() / 1e6);
 #
 # ```{exercise} Open question
 # :label: ex-03-open-1
+# :nonumber:
 # The smoke run trains each width for a few epochs on the stand-in. Using the table of §3.3, say which
 # differences between widths you would trust, and what you would change (seeds, epochs, data) before
 # drawing a conclusion about α.
@@ -462,6 +466,7 @@ exercises.check("03.3", shallow.count_params() / 1e6);
 #
 # ```{exercise} Open question
 # :label: ex-03-open-2
+# :nonumber:
 # The paper's accuracy falls most sharply from α = 0.5 to 0.25 (Table 6). Give one reason a very
 # narrow network could lose more than its share of accuracy, and how you would test it.
 # ```

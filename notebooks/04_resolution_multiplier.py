@@ -254,11 +254,12 @@ grid.pivot_table(index="alpha", columns="resolution", values="top1").sort_index(
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} What 52 px saves
+# ```{exercise-start} 04.1 What 52 px saves
 # :label: ex-04-1
+# :nonumber:
 # ```
 #
-# **04.1** At α = 1 with 10 classes, what fraction of the 64 px network's Mult-Adds does the 52 px
+# At α = 1 with 10 classes, what fraction of the 64 px network's Mult-Adds does the 52 px
 # network need? $\rho^2 = (52/64)^2 \approx 0.66$ is the first guess; count both networks and answer
 # with the count.
 
@@ -289,11 +290,12 @@ exercises.check("04.1", mult_adds_m(1.0, 52) / mult_adds_m(1.0, 64));
 # ```
 
 # %% [markdown]
-# ```{exercise-start} α and ρ for a budget
+# ```{exercise-start} 04.2 α and ρ for a budget
 # :label: ex-04-2
+# :nonumber:
 # ```
 #
-# **04.2** Write `best_under(budget_m)`: among α in (1.0, 0.75, 0.5, 0.25) and input sizes (64, 52,
+# Write `best_under(budget_m)`: among α in (1.0, 0.75, 0.5, 0.25) and input sizes (64, 52,
 # 44, 36) px, 10 classes, return the pair `(alpha, size)` whose network has the most Mult-Adds not
 # above `budget_m` million, or `None` if none fits. Set `answer = best_under`.
 
@@ -328,11 +330,12 @@ exercises.check("04.2", best_under);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} When the last map is 2 × 2
+# ```{exercise-start} 04.3 When the last map is 2 × 2
 # :label: ex-04-3
+# :nonumber:
 # ```
 #
-# **04.3** What is the smallest square input side (px) for which MobileNet's last feature map is $2
+# What is the smallest square input side (px) for which MobileNet's last feature map is $2
 # \times 2$? Work it out with the rounding of exercise 02.1, then confirm it by building the network
 # just below and at your answer.
 
@@ -380,6 +383,7 @@ exercises.check("04.3", smallest);
 #
 # ```{exercise} Open question
 # :label: ex-04-open-1
+# :nonumber:
 # Chapter 3's α = 0.5 at 64 px and this chapter's α = 1 at 36 px cost about the same. Which would you
 # expect to be more accurate on Tiny ImageNet, and on the stand-in? Say what in chapters 0 and 2
 # supports your prediction (it is a prediction until a full run checks it).

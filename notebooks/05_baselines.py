@@ -584,11 +584,12 @@ elif set(MODELS) <= {m for m, s in trained if s == "from scratch"}:
 from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
-# ```{exercise-start} The compute ratio at 64 px
+# ```{exercise-start} 05.1 The compute ratio at 64 px
 # :label: ex-05-1
+# :nonumber:
 # ```
 #
-# **05.1** The report writes that MobileNet is "2.5 times less compute intensive" than its "GoogleNet",
+# The report writes that MobileNet is "2.5 times less compute intensive" than its "GoogleNet",
 # quoting the paper's GoogleNet at 224 px. Its network was InceptionV3, fed 64 px images (upsampled inside the
 # model to the 75 px it needs, §5.1). With both built as this chapter builds them for 64 px images and 10
 # classes, how many times MobileNet's Mult-Adds does InceptionV3 need?
@@ -620,11 +621,12 @@ exercises.check("05.1", mult_adds("inception_v3") / mult_adds("mobilenet"));
 # ```
 
 # %% [markdown]
-# ```{exercise-start} Two added layers, from a parameter count
+# ```{exercise-start} 05.2 Two added layers, from a parameter count
 # :label: ex-05-2
+# :nonumber:
 # ```
 #
-# **05.2** A transfer head of "two added layers" is global average pooling, `Dense(h, relu)` and
+# A transfer head of "two added layers" is global average pooling, `Dense(h, relu)` and
 # `Dense(classes)`, both with biases, on a frozen body that gives `features` channels. Write
 # `hidden_units(trainable, features, classes)` that returns the $h$ a count of trainable parameters
 # implies (a float: a count need not fit any integer $h$). Set `answer = hidden_units`.
@@ -654,11 +656,12 @@ exercises.check("05.2", hidden_units);
 # ```
 
 # %% [markdown]
-# ```{exercise-start} What the report's head was
+# ```{exercise-start} 05.3 What the report's head was
 # :label: ex-05-3
+# :nonumber:
 # ```
 #
-# **05.3** The report's Stanford Dogs table gives its MobileNet 443,000 trainable parameters, for 120
+# The report's Stanford Dogs table gives its MobileNet 443,000 trainable parameters, for 120
 # breeds on MobileNet's 1024 features. What hidden size $h$ does that imply, rounded to an integer?
 
 # %%
@@ -689,6 +692,7 @@ exercises.check("05.3", round(hidden_units(443_000, 1024, 120)));
 #
 # ```{exercise} Open question
 # :label: ex-05-open-1
+# :nonumber:
 # The report's InceptionV3 scored 0.112 on 10 classes. Explain why that is evidence that it did not
 # train, and name two checks (on the loss, on the predictions) that would have shown it during
 # training.
@@ -696,6 +700,7 @@ exercises.check("05.3", round(hidden_units(443_000, 1024, 120)));
 #
 # ```{exercise} Open question
 # :label: ex-05-open-2
+# :nonumber:
 # A pretrained VGG16 beats a MobileNet trained from scratch. List what differs between the two runs
 # besides the architecture, and design the comparison that isolates the architecture.
 # ```
