@@ -99,9 +99,6 @@ CLASSES_ALL = 200  # classes of the second comparison (MobileNet from scratch ag
 import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
 
 # isort: split
-import math
-import shutil
-from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -255,22 +252,8 @@ pd.DataFrame([(NAMES[n], s) for n, s in plan], columns=["network", "set-up"])
 # tables below say so.
 
 # %%
-def imagenet_weights_here(name):
-    """Whether Keras' ImageNet weights of ``name``'s body can be had: cached, in WEIGHTS_DIR, or downloaded now."""
-    file = baselines.imagenet_file(name, RESOLUTION)
-    cached = Path(models.imagenet_weights_folder()) / file.file_name
-    offered = Path(WEIGHTS_DIR or ".") / file.file_name
-    if WEIGHTS_DIR and offered.is_file() and not cached.is_file():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(offered, cached)
-    try:
-        models.fetch_imagenet_weights(file.file_name, file.origin, file.md5)
-    except ConnectionError:
-        return False
-    return True
-
-
-available = {name: imagenet_weights_here(name) for name in MODELS} if PRETRAINED else {}
+available = ({name: train.imagenet_weights_available(name, RESOLUTION, weights_dir=WEIGHTS_DIR) for name in MODELS}
+             if PRETRAINED else {})
 for name, found in available.items():
     print(f"{NAMES[name]}: ImageNet weights {'found' if found else 'unavailable offline: its pretrained rows are not run'}")
 
@@ -359,13 +342,8 @@ display(shown(table_10))
 
 # %%
 def against_chance(table, n_classes, n_images):
-    chance = 1 / n_classes
-    noise = 2 * math.sqrt(chance * (1 - chance) / n_images)
     for (network, setup), row in table[table["note"] == ""].iterrows():
-        verdict = ("within noise of chance: it says nothing about the network" if abs(row["top-1"] - chance) <= noise
-                   else "above chance" if row["top-1"] > chance else "below chance")
-        print(f"{network}, {setup}: top-1 {row['top-1']:.1%} (chance {chance:.1%} ± {noise:.1%} on {n_images} "
-              f"images): {verdict}{settings.caption}")
+        print(f"{network}, {setup}: {train.chance_verdict(row['top-1'], n_classes, n_images)}{settings.caption}")
 
 
 against_chance(table_10, classes, len(val_images))
