@@ -49,6 +49,21 @@
 # real experiment.
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * load a dataset of photos of every size in its official split, with its box annotations, and stream it at
+#   128 px without holding it in memory;
+# * rebuild a report's transfer set-up (frozen ImageNet body, two added layers) and say what its numbers can
+#   and cannot show, given that Stanford Dogs is part of ImageNet;
+# * explain why a network built for 299 px falls behind at 128 px, from the sides of its feature maps;
+# * count what resolution costs (ρ²) and read a confusion matrix for the breeds a classifier mixes up.
+#
+# **Prerequisites**: chapter 0 (the Stanford Dogs loader and its stand-in), chapter 4 (the resolution
+# multiplier ρ) and chapter 5 (pretrained bodies under two added layers, fine-tuning, chance level).
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -504,3 +519,214 @@ plt.show()
 #   toward the paper's Table 10; the full profile measures each.
 # - The trained MobileNet is kept beside its record (`model_file`, with the
 #   breed names): chapter 7 loads it to judge its generated dogs.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+#
+# Exercise 06.1 is judged on the confusion matrix this run computed in §6.6 (the cell below hands it to
+# the checker), so its answer depends on the run: read it from your own outputs.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+from mnlib.exercises import chapter_06
+
+chapter_06.use_matrix(counts, class_names)  # 06.1 is judged on this run's confusion matrix (§6.6)
+
+# %% [markdown]
+# ```{exercise-start} 06.1 The breeds mixed up most
+# :label: ex-06-1
+# :nonumber:
+# ```
+#
+# The table of §6.6 lists mistakes one way: photos of breed A taken for breed B. Which two breeds does
+# this run's classifier mix up most when mistakes are counted both ways (A taken for B plus B taken for
+# A)? Use the matrix `counts` of §6.6 (row: true breed, column: predicted) and answer with the two names
+# as `class_names.readable` spells them, e.g. `answer = ("Name A", "Name B")`, in either order.
+
+# %%
+answer = None  # your answer
+exercises.check("06.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-06-1
+# :class: dropdown
+# ```
+
+# %%
+mixed = counts + counts.T  # A taken for B, plus B taken for A
+np.fill_diagonal(mixed, 0)
+first, second = np.unravel_index(np.argmax(mixed), mixed.shape)
+print(f"{class_names.readable[first]} and {class_names.readable[second]}: {mixed[first, second]} of the "
+      f"{len(test_images)} test photos taken one for the other{settings.caption}")
+exercises.check("06.1", (class_names.readable[first], class_names.readable[second]));
+
+# %% [markdown]
+# The pair at the top of the one-way table need not be the pair mixed up most: a pair confused a little
+# each way can add up to more than one confused a lot one way. In the smoke profile the pair says which
+# striped shapes of the stand-in this short run has not yet told apart, nothing about dogs.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 06.2 Crop a photo to its dog
+# :label: ex-06-2
+# :nonumber:
+# ```
+#
+# `mnlib.data.dog_boxes` gives each dog's box as `(x0, y0, x1, y1)` in pixels of the stored photo:
+# inclusive corners, origin at the top left, `x` along the width. Write `crop(image, box)` that returns
+# the part of an image (a NumPy array of shape `[height, width, 3]`) inside one box, corners
+# included. Set `answer = crop`; it is checked on photos and boxes you have not seen.
+
+# %%
+answer = None  # your answer
+exercises.check("06.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-06-2
+# :class: dropdown
+# ```
+
+# %%
+from PIL import Image
+
+
+def crop(image, box):
+    x0, y0, x1, y1 = box
+    return image[y0 : y1 + 1, x0 : x1 + 1]  # rows are y, columns x; + 1: the corners are inclusive
+
+
+exercises.check("06.2", crop)
+photo_path = train_images.files.paths[0]
+photo = np.asarray(Image.open(photo_path).convert("RGB"))
+box = data.dog_boxes([photo_path])[0][0]
+dog = crop(photo, box)
+print(f"{Path(photo_path).name}: stored {photo.shape[1]} x {photo.shape[0]} px, its box {tuple(box.tolist())} crops it to "
+      f"{dog.shape[1]} x {dog.shape[0]} px ({dog.shape[0] * dog.shape[1] / (photo.shape[0] * photo.shape[1]):.0%} "
+      f"of the photo){settings.caption}")
+
+# %% [markdown]
+# Training on the crops would give the network more pixels of dog at the same `RESOLUTION`; the report and
+# the paper train on whole photos, so a network trained on crops is no longer compared with them on equal
+# terms.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 06.3 What 128 px saves
+# :label: ex-06-3
+# :nonumber:
+# ```
+#
+# The report fed MobileNet 128 px photos, the paper's Table 10 224 px ones. For MobileNet 1.0 with a
+# classifier of 120 breeds, how many times its Mult-Adds at 224 px does it need at 128 px? (A ratio
+# below 1; within 1 % counts.)
+
+# %%
+answer = None  # your answer
+exercises.check("06.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-06-3
+# :class: dropdown
+# ```
+
+# %%
+from mnlib import costs
+
+rho = 128 / 224
+exercises.check("06.3", rho**2)  # the paper's §3.3: Mult-Adds scale with ρ², the pixels of every feature map
+built_128, built_224 = (costs.model_cost(models.mobilenet(1.0, (px, px, 3), 120))["mult_adds"].sum()
+                        for px in (128, 224))
+print(f"ρ² = {rho**2:.4f}; counted on the networks: {built_128 / 1e6:.0f} M / {built_224 / 1e6:.0f} M Mult-Adds "
+      f"= {built_128 / built_224:.4f} (the classifier, which does not shrink, makes the difference)")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 06.4 InceptionV3's last feature map
+# :label: ex-06-4
+# :nonumber:
+# ```
+#
+# Write `last_side(size)`: the side, in pixels, of the feature map InceptionV3's body (`include_top=False`)
+# gives for a square input of `size` px (`size` at least 75). Work it out from the layers that shrink
+# the map, without building the network; the table of §6.4 gives two sizes to test it on. Set
+# `answer = last_side`; it is checked on sizes you have not seen.
+
+# %%
+answer = None  # your answer
+exercises.check("06.4", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-06-4
+# :class: dropdown
+# ```
+
+# %%
+def last_side(size):
+    def valid(n, k=3, stride=2):  # a 'valid' k x k layer of stride s
+        return (n - k) // stride + 1
+
+    n = valid(size)  # stem: 3x3 convolution, stride 2
+    n = valid(n, stride=1)  # 3x3 convolution ('same' after it keeps the side)
+    n = valid(n)  # 3x3 max pool, stride 2
+    n = valid(n, stride=1)  # 3x3 convolution (after a 1x1)
+    n = valid(n)  # 3x3 max pool, stride 2
+    n = valid(n)  # mixed3: its 3x3 stride-2 branches
+    return valid(n)  # mixed8: the same
+
+
+exercises.check("06.4", last_side)
+side = max(RESOLUTION, baselines.INCEPTION_MIN_SIZE)
+print(f"Last map at {side} px: {last_side(side)} x {last_side(side)} (the table of §6.4: "
+      f"{maps[f'{side} px input']['mixed10']}); at 299 px: {last_side(299)} x {last_side(299)}")
+
+# %% [markdown]
+# Five stride-2 layers and two 'valid' 3x3 convolutions: at `RESOLUTION` the frozen body's last blocks
+# combine a map of a few pixels a side, far smaller than at 299 px, the size its ImageNet weights were
+# trained at.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-06-open-1
+# :nonumber:
+# The report's InceptionV3 reached 20.78 % against its MobileNet's 49.4 % (its Stanford Dogs table).
+# §6.4 names three suspects: the input size, the frozen body, the preprocessing. Design the fewest runs
+# of this chapter (its parameters) that would tell them apart, and say what result would point at each.
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-06-open-2
+# :nonumber:
+# Stanford Dogs was taken from ImageNet, and its 120 breeds are ImageNet classes. What does that mean for
+# the pretrained rows of §6.4 and §6.5, compared with MobileNet from scratch and with the paper's
+# Table 10? How could you estimate how many of the test photos an ImageNet-pretrained body has seen?
+# ```
