@@ -16,11 +16,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from mnlib import exercises
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from run_notebooks import toc_files  # noqa: E402  (the book's pages, as make book runs them)
 
 # Flags that keep a headless Chromium quiet and offline.
 CHROMIUM_FLAGS = [
@@ -33,21 +34,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def toc_files() -> list[str]:
-    """Every page of _toc.yml (root first), as paths without suffix, in reading order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return files
 
 
 def page_title(file: str) -> str:

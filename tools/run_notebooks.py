@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 
 
-def toc_notebooks() -> list[Path]:
-    """Notebooks listed in _toc.yml, in reading order."""
+def toc_files() -> list[str]:
+    """Every page of _toc.yml (root first), as paths without suffix, in reading order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
+    files = [toc["root"]]
 
     def walk(entries):
         for entry in entries:
@@ -42,7 +42,12 @@ def toc_notebooks() -> list[Path]:
             walk(entry.get("chapters", []) + entry.get("sections", []))
 
     walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return files
+
+
+def toc_notebooks() -> list[Path]:
+    """Notebooks listed in _toc.yml, in reading order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 def strip_run_metadata(path: Path) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from run_notebooks import toc_files  # the same folder
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "student"
@@ -84,21 +85,6 @@ def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     copy = nbformat.from_dict(dict(nb))
     copy.cells = kept
     return copy
-
-
-def toc_files() -> list[str]:
-    """Every page named in _toc.yml (root included), without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return files
 
 
 def prepare_sources(source: Path) -> None:
