@@ -48,6 +48,20 @@
 # (use a GPU).
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * convert a Keras model to LiteRT in float32, dynamic-range and full-integer int8, and read what each stores;
+# * measure single-image latency fairly on a shared CPU (interleaved rounds, medians and percentiles);
+# * fit latency against Mult-Adds, predict a network's latency from the line, and say where the line fails;
+# * explain why depthwise layers take a larger share of the time than of the Mult-Adds;
+# * predict an int8 model's size from its parameters and turn int8 outputs back into probabilities.
+#
+# **Prerequisites**: chapter 1 (Mult-Adds of each layer kind, the paper's Table 2), chapters 3 and 4 (α and ρ),
+# chapter 5 (the VGG16 and InceptionV3 builds); TensorFlow's post-training quantisation guide helps.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -550,3 +564,236 @@ for other in ("VGG16", "InceptionV3"):
 #   this run, for this network on this CPU.
 # - Against VGG16 and InceptionV3, MobileNet's advantage in time is
 #   measured beside its advantage in Mult-Adds, in the same run.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number or a function, as the exercise says) and run the cell. A wrong answer gets a hint that says
+# how it is off, never the answer; a function is run on cases you have not seen. In the full edition of
+# the book a reference answer is folded under each exercise. The open questions at the end have no
+# checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} 08.1 The int8 size, from the parameter count
+# :label: ex-08-1
+# :nonumber:
+# ```
+#
+# Full-integer int8 stores each weight in one byte, where float32 takes four; batch normalisation
+# folds into the convolutions before conversion (its four numbers per channel become one 32-bit bias).
+# Predict, from its parameter count alone, the size in MB (millions of bytes) of the int8 flatbuffer
+# of 1.0 MobileNet-224 with the paper's 1000 classes. Within 10% counts as correct: the flatbuffer
+# also stores each tensor's scales and zero points and a description of the graph.
+
+# %%
+answer = None  # your answer
+exercises.check("08.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-08-1
+# :class: dropdown
+# ```
+
+# %%
+parameters = models.mobilenet(alpha=1.0, input_shape=(224, 224, 3), classes=1000).count_params()
+exercises.check("08.1", parameters / 1e6);  # one byte per parameter: a 32-bit bias is the four numbers it replaces
+
+# %% [markdown]
+# The number of parameters does not depend on the input size, so the grid's float32 size of any 1.0
+# MobileNet, divided by four, gives about the same answer. Against the network this chapter quantised
+# (§8.3), measured:
+
+# %%
+int8_mb = quantised.loc["LiteRT int8", "MB"]
+print(f"{record['id']}{on_standin}: {network.count_params() / 1e6:.3f} million parameters; int8 flatbuffer "
+      f"{int8_mb:.3f} MB measured, {int8_mb / (network.count_params() / 1e6):.2f}× one byte per parameter, "
+      f"{quantised.loc['LiteRT int8', '× float32 size']:.2f}× the float32 flatbuffer")  # fmt: skip
+
+# %% [markdown]
+# Part of what the flatbuffer holds beside the weights, the description of the graph, does not
+# shrink with the network: it is a larger share of a small network's bytes.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 08.2 Latency from the fitted line
+# :label: ex-08-2
+# :nonumber:
+# ```
+#
+# §8.2 fitted latency $= a + b \times$ Mult-Adds over the grid. Write
+# `line_ms(intercept_ms, ms_per_billion, alpha, size)` that returns the latency (ms) such a line
+# predicts for MobileNet at width multiplier `alpha` and input `size` px, with the paper's 1000
+# classes (count its Mult-Adds with `mnlib.costs`). Set `answer = line_ms`; then use it with this
+# chapter's own fit to predict 0.75 MobileNet-96, a network the grid did not measure.
+
+# %%
+answer = None  # your answer
+exercises.check("08.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-08-2
+# :class: dropdown
+# ```
+
+# %%
+def line_ms(intercept_ms, ms_per_billion, alpha, size):
+    net = models.mobilenet(alpha=alpha, input_shape=(size, size, 3), classes=1000)
+    return intercept_ms + ms_per_billion * costs.model_cost(net)["mult_adds"].sum() / 1e9
+
+
+exercises.check("08.2", line_ms)
+if slope is not None:
+    print(f"This chapter's line ({intercept:.2f} ms + {slope * 1000:.2f} ms per billion Mult-Adds) predicts "
+          f"{line_ms(intercept, slope * 1000, 0.75, 96):.2f} ms for {label(0.75, 96)} on this CPU, {THREADS} "
+          "thread(s): a prediction, not a measurement.")  # fmt: skip
+
+# %% [markdown]
+# To test the prediction, time the network with `deploy.latencies` beside one of the grid's (the
+# machine's speed drifts, so measure both together) and compare with the line; §8.2's residuals say
+# how far off to expect it for a network of that size.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 08.3 From int8 outputs to probabilities
+# :label: ex-08-3
+# :nonumber:
+# ```
+#
+# An int8 model returns integers $q$ from -128 to 127; the output tensor's scale $s$ and zero point
+# $z$ (LiteRT's `get_output_details()[0]["quantization"]`) map them back to real values,
+# $s\,(q - z)$. Write `dequantize(outputs, scale, zero_point)` that takes a numpy array of int8
+# outputs and returns float32 probabilities of the same shape. Set `answer = dequantize`.
+
+# %%
+answer = None  # your answer
+exercises.check("08.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-08-3
+# :class: dropdown
+# ```
+
+# %%
+def dequantize(outputs, scale, zero_point):
+    return (np.asarray(outputs).astype(np.float32) - zero_point) * scale  # in float: int8 would wrap around
+
+
+exercises.check("08.3", dequantize);
+
+# %% [markdown]
+# On this chapter's int8 network, with LiteRT's interpreter called directly (its built-in kernels,
+# without the XNNPACK delegate that `mnlib.deploy` uses), on the validation image it is surest of:
+
+# %%
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+surest = int(deploy.predict(variants["LiteRT int8"], val_images).max(axis=1).argmax())
+interpreter = Interpreter(model_content=variants["LiteRT int8"],
+                          experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+interpreter.allocate_tensors()
+given, returned = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+in_scale, in_zero = given["quantization"]
+image = val_images[surest : surest + 1]
+interpreter.set_tensor(given["index"], np.clip(np.round(image / in_scale + in_zero), -128, 127).astype(np.int8))
+interpreter.invoke()
+raw = interpreter.get_tensor(returned["index"])
+scale, zero_point = returned["quantization"]
+probabilities = dequantize(raw, scale, zero_point)
+wrapped = (raw - zero_point) * scale  # the subtraction done in int8 (zero_point is a Python int)
+print(f"first int8 outputs: {raw[0, :10].tolist()} (scale {scale:.6g} = 1/{1 / scale:.0f}, zero point {zero_point})")
+print(f"dequantised in float: sum {probabilities.sum():.3f}, largest {probabilities.max():.3f}; "
+      f"subtracted in int8: sum {wrapped.sum():.3f}, largest {wrapped.max():.3f}")
+print(f"largest difference from mnlib.deploy.predict (XNNPACK's int8 kernels) on the same image: "
+      f"{np.abs(probabilities - deploy.predict(variants['LiteRT int8'], image)).max():.4f}")  # fmt: skip
+
+# %% [markdown]
+# With a zero point of -128, an output of 0 or more (a probability of one half or more) leaves the int8
+# range once the zero point is taken off: done in int8, the subtraction wraps around to a negative
+# number. The two interpreters run the same flatbuffer with different int8 kernels, whose outputs
+# can differ by a few steps of the scale; the last line says by how much here.
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 08.4 The depthwise share at α = 0.5
+# :label: ex-08-4
+# :nonumber:
+# ```
+#
+# The paper's Table 2 gives each layer kind's share of the Mult-Adds of 1.0 MobileNet-224
+# (`reference.PAPER["table_2"]`, first number of each pair). What share, in percent, do the
+# depthwise layers take of the Mult-Adds of 0.5 MobileNet-224 (1000 classes)? Within 3% (relative)
+# counts as correct.
+
+# %%
+answer = None  # your answer
+exercises.check("08.4", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-08-4
+# :class: dropdown
+# ```
+
+# %%
+half = 0.5  # α: depthwise, first convolution and classifier scale with α, pointwise with α²
+scaled = {kind: share * (half**2 if kind == "conv 1x1" else half) for kind, share in paper_shares.items()}
+exercises.check("08.4", 100 * scaled["conv dw"] / sum(scaled.values()));
+
+# %% [markdown]
+# Halving α roughly doubles the depthwise layers' share: they are the part of the network that shrinks
+# more slowly. The kinds table of §8.2 counts the shares of the smallest network of the grid and
+# measures the share of time beside them.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-08-open-1
+# :nonumber:
+# §8.2 measured the depthwise layers' share of the time beside their share of the Mult-Adds. Count,
+# for a 3×3 depthwise layer and for a 1×1 layer with $M$ input channels, the Mult-Adds done per number
+# read and written, and use them to explain the gap. Would you expect the gap to grow or shrink at a
+# smaller α? Compare your answer with the two networks of the kinds table.
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-08-open-2
+# :nonumber:
+# §8.3's last column gives int8's speed-up over float32 on this x86 CPU. Give reasons why full-integer
+# int8 need not be faster here (the vector instructions LiteRT's kernels can use on this CPU, the
+# rescaling between layers, one image at a time), and predict, labelled as a prediction, what a phone's
+# ARM CPU with int8 dot-product instructions would change. How would you test the prediction
+# (LiteRT's `benchmark_model` on the device)?
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-08-open-3
+# :nonumber:
+# The line of §8.2 has an intercept $a$. Which costs does it stand for, and why can a fit on a shared
+# machine give a negative one? Propose a way to measure $a$ directly.
+# ```
