@@ -48,6 +48,24 @@
 # `PROFILE = "full"` (on a GPU, e.g. Colab) for Stanford Dogs itself.
 # ```
 
+# %% [markdown]
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you will be able to:
+# * build a DCGAN's generator and discriminator in Keras and count their parameters and feature maps at any
+#   resolution;
+# * train the two networks against each other with one `train_step`, resume a run from its checkpoint, and
+#   read the balance of the game from its curves (losses, $D(x)$, $D(G(z))$, accuracy);
+# * measure sample quality with the unbiased Kernel Inception Distance in a classifier's features, beside the
+#   score of real held-out images, and check samples for copies of training images;
+# * test a claim like "GAN data augmentation gave mixed results" with a controlled comparison and its
+#   standard error.
+#
+# **Prerequisites**: chapter 0 (the Stanford Dogs loader and its stand-in), chapter 2 (Keras models and
+# their parameter counts) and chapter 6 (the Stanford Dogs MobileNet that judges the samples); TensorFlow's
+# DCGAN tutorial helps.
+# ```
+
 # %% tags=["remove-cell"]
 # Colab: install the course package when running there; nothing happens elsewhere.
 import sys
@@ -464,3 +482,209 @@ print(f"Adding {compared['generated']} generated images (judge's mean confidence
 # - The MobileNet's view of the samples (§7.9) and the augmentation
 #   experiment (§7.10) answer the report's two remaining claims with numbers;
 #   in the smoke profile those numbers only check the code.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked on the spot by `mnlib.exercises`: replace `answer = None` with your answer
+# (a number, a tuple or a function, as the exercise says) and run the cell. A wrong answer gets a hint
+# that says how it is off, never the answer; a function is run on cases you have not seen. In the
+# full edition of the book a reference answer is folded under each exercise. The open questions at the
+# end have no checker.
+
+# %%
+from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+
+# %% [markdown]
+# ```{exercise-start} 07.1 The generator's parameters
+# :label: ex-07-1
+# :nonumber:
+# ```
+#
+# Write `generator_parameters(latent_dim, resolution, width)` that returns the number of **trainable**
+# parameters of `mnlib.gan.generator(latent_dim, resolution, width)`, counted from the recipe of §7.1
+# (do not build the network: count its layers). The paper's figure, a $z$ of 100 projected to
+# $4 \times 4 \times 1024$ and 64 px images, is `width = 128`. Set `answer = generator_parameters`; it is
+# checked on configurations you have not seen.
+
+# %%
+answer = None  # your answer
+exercises.check("07.1", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-07-1
+# :class: dropdown
+# ```
+
+# %%
+def generator_parameters(latent_dim, resolution, width):
+    stages = {32: 3, 64: 4, 128: 5}[resolution]  # 4 px doubled up to the resolution
+    channels = width * 2 ** (stages - 1)
+    total = latent_dim * 4 * 4 * channels + 2 * channels  # the projection (no bias), its batch norm's γ and β
+    for _ in range(stages - 1):  # 4 x 4 transposed convolutions halving the channels (no bias), batch norm
+        total += 4 * 4 * channels * (channels // 2) + 2 * (channels // 2)
+        channels //= 2
+    return total + 4 * 4 * channels * 3 + 3  # the last one to RGB, with its bias
+
+
+exercises.check("07.1", generator_parameters)
+trainable = sum(int(np.prod(w.shape)) for w in networks["generator"].trainable_weights)
+print(f"This chapter's generator (z of {LATENT_DIM}, {RESOLUTION} px, width {width}): "
+      f"{generator_parameters(LATENT_DIM, RESOLUTION, width):,} counted, {trainable:,} in the built network; "
+      f"the paper's (width 128, 64 px): {generator_parameters(100, 64, 128):,}.")
+
+# %% [markdown]
+# The projection and the first transposed convolution hold most of them; the transposed convolutions
+# grow with the square of the width, the projection with the width times the length of $z$. Keras'
+# `count_params()` is larger:
+# it also counts each batch norm's moving mean and variance, which are not trained.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 07.2 The discriminator at 128 px
+# :label: ex-07-2
+# :nonumber:
+# ```
+#
+# With `RESOLUTION = 128` and the smoke profile's `WIDTH = 16`, what is the shape of the map the
+# discriminator flattens before its logit? Answer with a tuple `(height, width, channels)`.
+
+# %%
+answer = None  # your answer
+exercises.check("07.2", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-07-2
+# :class: dropdown
+# ```
+
+# %%
+blocks = int(math.log2(128 // 4))  # stride-2 blocks from 128 px down to 4 px
+last_map = (128 // 2**blocks, 128 // 2**blocks, 16 * 2 ** (blocks - 1))
+exercises.check("07.2", last_map)
+print("Built:", tuple(gan.discriminator(128, 16).get_layer("flatten").input.shape[1:]))
+
+# %% [markdown]
+# Five blocks, each halving the side and doubling the channels from the first block's 16: the logit
+# always sees a $4 \times 4$ map, whose depth grows with the resolution.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 07.3 The KID, written out
+# :label: ex-07-3
+# :nonumber:
+# ```
+#
+# Write `kid(real, fake)`, the unbiased estimator of §7.3 with the kernel $k(x, y) = (x \cdot y / d + 1)^3$,
+# for two NumPy arrays of features `[m, d]` and `[n, d]` (with $m \ne n$ allowed). Set `answer = kid`; it
+# is compared with `mnlib.gan.kid` on feature sets you have not seen (of at most 1000 rows, which it uses
+# whole).
+
+# %%
+answer = None  # your answer
+exercises.check("07.3", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-07-3
+# :class: dropdown
+# ```
+
+# %%
+def kid(real, fake):
+    x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    m, n, d = len(x), len(y), x.shape[1]
+    kxx, kyy, kxy = ((a @ b.T / d + 1) ** 3 for a, b in ((x, x), (y, y), (x, y)))
+    within = (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    return within - 2 * kxy.mean()  # i != j within a set, every pair across
+
+
+exercises.check("07.3", kid)
+rng = np.random.default_rng(SEED)  # at most 1000 real images of each split, drawn from every class
+train_rows, val_rows = (rng.permutation(len(f))[:1000] for f in (train_features, val_features))
+print(f"With the chapter's features: generated against training images "
+      f"{kid(train_features[train_rows], sample_features):.4f}, test against training images "
+      f"{kid(train_features[train_rows], val_features[val_rows]):.4f}{settings.caption}.")
+
+# %% [markdown]
+# Leaving out the diagonal ($i = j$) is what makes the estimator unbiased: $k(x_i, x_i)$ is a point's
+# similarity with itself, not with another draw of the distribution. That is why two samples of one
+# distribution score about 0, and sometimes a little below.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise-start} 07.4 The loss at the equilibrium
+# :label: ex-07-4
+# :nonumber:
+# ```
+#
+# At the end of a perfectly balanced game the discriminator cannot tell the samples from real images and
+# says $D = 1/2$ to every image. What is then its loss `d_loss`, as §7.1's `DCGAN` computes it (natural
+# logarithms)? Within 0.1 % counts.
+
+# %%
+answer = None  # your answer
+exercises.check("07.4", answer);
+
+# %% [markdown]
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-07-4
+# :class: dropdown
+# ```
+
+# %%
+exercises.check("07.4", -math.log(1 / 2) - math.log(1 - 1 / 2))  # label 1 on real images + label 0 on samples
+print(f"Last epoch of this run: d_loss {last['d_loss']:.3f} (log 4 = {math.log(4):.3f}), "
+      f"g_loss {last['g_loss']:.3f} (log 2 = {math.log(2):.3f}){settings.caption}.")
+
+# %% [markdown]
+# $\log 4 \approx 1.386$: the two cross-entropies of $\log 2$ each are summed. The generator's loss
+# at $D = 1/2$ is $\log 2$. A `d_loss` well below $\log 4$ with a `g_loss` well above $\log 2$ is a
+# discriminator ahead; near those values the game is even, or neither network has learned anything yet
+# (compare with $D(x)$ and $D(G(z))$ in §7.4).
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ### Open questions
+#
+# ```{exercise} Open question
+# :label: ex-07-open-1
+# :nonumber:
+# Read the curves of §7.4 for this run. Which of them would show the report's "the classifier's network
+# overpowered the generator", and do they show it here? Predict how the curves would change with one-sided
+# label smoothing (`DCGAN(label_smoothing=0.1)`), then rerun with `EPOCHS` raised and check.
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-07-open-2
+# :nonumber:
+# §7.10 prints the difference in top-1 between the two classifiers and two standard errors of one
+# accuracy. Does this run's augmentation result say anything? How many test images, or how many seeds
+# per arm, would it take to tell a difference of one point from noise?
+# ```
+#
+# ```{exercise} Open question
+# :label: ex-07-open-3
+# :nonumber:
+# The KID of §7.5 is measured in the features of a classifier trained on the same breeds. Describe
+# samples that would score well in those features and still not look like dogs, and say what the
+# InceptionV3 KID or the nearest neighbours of §7.8 add.
+# ```
