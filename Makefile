@@ -17,7 +17,10 @@ COLAB_BIN := $(COLAB_VENV)/bin
 # Colab does not ship ruff), JupyterLab's (Colab is not JupyterLab) and the
 # exercises' (they read the notebooks; mnlib's own tests cover the rest).
 UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py --ignore=tests/test_lint.py \
-	--ignore=tests/test_lab.py --ignore=tests/test_exercises.py
+	--ignore=tests/test_lab.py --ignore=tests/test_exercises.py \
+	-k "not test_the_chapter_"
+# (the last: tests that run chapter 6 headless with papermill, which Colab's
+# environment here does not install; `make test` runs them)
 
 .PHONY: book test test-colab setup setup-colab notebooks student-book lab clean
 
