@@ -14,7 +14,7 @@ import pytest
 
 from mnlib import costs, data, models, train
 from mnlib.baselines import INCEPTION_MIN_SIZE, baseline
-from mnlib.train import experiment, loop
+from mnlib.train import experiment, loop, phases
 
 CLASSES = 4
 RESOLUTION = 32
@@ -90,7 +90,7 @@ def test_a_transfer_model_trains_frozen_then_fine_tunes(tmp_path, monkeypatch, s
         after_phase.append(_base_weights(model))
         return result
 
-    monkeypatch.setattr(experiment, "fit", watched_fit)
+    monkeypatch.setattr(phases, "fit", watched_fit)
     tune = {"epochs": 1, "layers": 6, "learning_rate": 1e-3}
     record = train.run(
         *stand_in,
@@ -135,7 +135,7 @@ def test_a_run_cut_off_while_fine_tuning_resumes_there(tmp_path, monkeypatch, st
         calls[-1] = len(history["loss"])
         return history, seconds
 
-    monkeypatch.setattr(experiment, "fit", fit_with_a_disconnect)
+    monkeypatch.setattr(phases, "fit", fit_with_a_disconnect)
     options = _options(
         tmp_path,
         model="mobilenet",

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from mnlib import costs, data, models, results, train
-from mnlib.train import experiment
+from mnlib.train import experiment, phases
 
 RESOLUTION = 32
 CLASSES = 4
@@ -209,7 +209,7 @@ def test_run_writes_its_record_and_reuses_it(tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(experiment, "fit", no_training)
+    monkeypatch.setattr(phases, "fit", no_training)
     again = train.run(stand_in(64), stand_in(32, seed=1), **run_options(tmp_path, notebook="another chapter"))
     assert again["top1"] == record["top1"] and again["created"] == record["created"]
 
@@ -229,7 +229,7 @@ def test_run_resumes_an_interrupted_experiment(tmp_path, monkeypatch):
         sessions.append(watch)
         return real_fit(*args, callbacks=extra, **kwargs)
 
-    monkeypatch.setattr(experiment, "fit", fit_with_a_disconnect)
+    monkeypatch.setattr(phases, "fit", fit_with_a_disconnect)
     batches, val = stand_in(32), stand_in(32, seed=1)
     options = run_options(tmp_path, model=tiny_cnn, model_args={})
     with pytest.raises(RuntimeError, match="disconnected"):
@@ -265,10 +265,10 @@ def test_a_resumed_run_gives_the_record_of_an_uninterrupted_one(tmp_path, monkey
     try:
         whole = train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "whole"}))
         real_fit = train.fit
-        monkeypatch.setattr(experiment, "fit", lambda *a, **k: real_fit(*a, callbacks=[Interrupt(at=2)], **k))
+        monkeypatch.setattr(phases, "fit", lambda *a, **k: real_fit(*a, callbacks=[Interrupt(at=2)], **k))
         with pytest.raises(RuntimeError, match="disconnected"):
             train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "cut"}))
-        monkeypatch.setattr(experiment, "fit", real_fit)
+        monkeypatch.setattr(phases, "fit", real_fit)
         resumed = train.run(train_files, val_files, **(options | {"results_dir": tmp_path / "cut"}))
     finally:
         if hasattr(tf.config.experimental, "disable_op_determinism"):
@@ -301,7 +301,7 @@ def test_bad_parameters_fail_before_training(tmp_path, monkeypatch, changes, wor
         raise AssertionError("started before checking its parameters")
 
     monkeypatch.setattr(experiment, "_build", must_not_run)
-    monkeypatch.setattr(experiment, "fit", must_not_run)
+    monkeypatch.setattr(phases, "fit", must_not_run)
     results_dir = tmp_path / "results"
     with pytest.raises(ValueError, match=words):
         train.run(stand_in(32), stand_in(32), **run_options(results_dir, **changes))
