@@ -1,4 +1,4 @@
-"""Figures shared by the study chapters: accuracy against cost, training curves.
+"""Figures shared by the study chapters: accuracy against cost (with intervals), training curves.
 
 :func:`tradeoff`, :func:`chance` and :func:`learning_curves` draw on a
 Matplotlib ``Axes`` they are given and return it; :func:`tradeoff_figure`
@@ -112,9 +112,10 @@ def tradeoff(
     Args:
         ax: the axes to draw on.
         points: one row per model; ``x`` and ``y`` name its columns (e.g.
-            ``"params_m"`` and ``"top1"``). Where it has a ``<y>_sd`` column
-            with values (several seeds, :func:`mnlib.results.summarize`),
-            each point gets an error bar of ± one standard deviation.
+            ``"params_m"`` and ``"top1"``). Where it has ``<y>_low`` and
+            ``<y>_high`` columns with values (the 95 % interval of
+            :func:`mnlib.study_verdicts.accuracies`), each point gets an
+            error bar from low to high.
         label: the legend entry (say which task the accuracy is on).
         annotate: a column whose value is written next to each point, at
             9 pt (e.g. ``"alpha"``), or None.
@@ -135,13 +136,7 @@ def tradeoff(
     if not line:
         style.setdefault("linestyle", "none")
     (drawn,) = ax.plot(points[x], points[y], label=label, **style)
-    spread = f"{y}_sd"
-    if spread in points.columns:
-        sd = pd.to_numeric(points[spread], errors="coerce")
-        shown = sd.notna() & (sd > 0)
-        if shown.any():
-            ax.errorbar(points[x][shown], points[y][shown], yerr=sd[shown], fmt="none", ecolor=drawn.get_color(),
-                        elinewidth=1.0, capsize=3, label="_nolegend_")  # fmt: skip
+    _interval_bars(ax, points, x=x, y=y, colour=drawn.get_color())
     if annotate is not None:
         for _, row in points.iterrows():
             ax.annotate(_text(row[annotate]), (row[x], row[y]), xytext=(4, 4), textcoords="offset points",
@@ -151,6 +146,21 @@ def tradeoff(
         _plain_log_axis(ax.xaxis)
     ax.tick_params(labelsize=_SMALL, which="both")
     return ax
+
+
+def _interval_bars(ax, points, *, x: str, y: str, colour) -> None:
+    """Error bars from ``<y>_low`` to ``<y>_high`` where ``points`` has both (asymmetric, as Wilson's are)."""
+    if f"{y}_low" not in points.columns or f"{y}_high" not in points.columns:
+        return
+    low = pd.to_numeric(points[f"{y}_low"], errors="coerce")
+    high = pd.to_numeric(points[f"{y}_high"], errors="coerce")
+    shown = low.notna() & high.notna()
+    if not shown.any():
+        return
+    centre = pd.to_numeric(points[y], errors="coerce")[shown]
+    below, above = (centre - low[shown]).clip(lower=0), (high[shown] - centre).clip(lower=0)
+    ax.errorbar(points[x][shown], centre, yerr=[below, above], fmt="none", ecolor=colour, elinewidth=1.0,
+                capsize=3, label="_nolegend_")  # fmt: skip
 
 
 def chance(ax: plt.Axes, classes: int) -> plt.Axes:
@@ -265,7 +275,7 @@ def tradeoff_figure(
     Args:
         ours: one row per model (e.g. :func:`mnlib.results.summarize`), with
             the columns ``xs`` and ``y``; drawn first, with error bars where
-            it has ``<y>_sd`` values (several seeds).
+            it has ``<y>_low`` and ``<y>_high`` values (intervals).
         references: other series (:class:`Series`), drawn after ours in
             their order; each on the panels whose cost column it has.
         label: the legend entry of ours (say which task and data).

@@ -1,4 +1,4 @@
-"""Figures: error bars for several seeds, training curves beside validation, sizes that read on a book page."""
+"""Figures: intervals as error bars, training curves beside validation, sizes that read on a book page."""
 
 import math
 
@@ -28,15 +28,15 @@ def close_figures():
     plt.close("all")
 
 
-def widths(sd=None):
+def widths(low=None, high=None):
     points = pd.DataFrame({
         "alpha": [1.0, 0.75, 0.5, 0.25],
         "params_m": [3.2, 1.8, 0.8, 0.2],
         "mult_adds_m": [46.0, 26.0, 12.0, 3.3],
         "top1": [0.80, 0.75, 0.66, 0.52],
     })  # fmt: skip
-    if sd is not None:
-        points["top1_sd"] = sd
+    if low is not None:
+        points["top1_low"], points["top1_high"] = low, high
     return points
 
 
@@ -44,20 +44,22 @@ def error_bars(ax):
     return [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
 
 
-def test_tradeoff_draws_error_bars_only_where_there_is_a_spread(ax):
-    plots.tradeoff(ax, widths(), x="params_m", y="top1", label="one seed")
-    plots.tradeoff(ax, widths(sd=[math.nan] * 4), x="params_m", y="top1", label="sd column, no values")
+def test_tradeoff_draws_intervals_as_error_bars_only_where_there_is_one(ax):
+    plots.tradeoff(ax, widths(), x="params_m", y="top1", label="no interval")
+    nan = [math.nan] * 4
+    plots.tradeoff(ax, widths(nan, nan), x="params_m", y="top1", label="interval columns, no values")
     assert error_bars(ax) == []
 
-    plots.tradeoff(ax, widths(sd=[0.02, math.nan, 0.01, 0.03]), x="params_m", y="top1", label="three seeds")
+    low, high = [0.78, math.nan, 0.60, 0.40], [0.81, math.nan, 0.70, 0.60]
+    plots.tradeoff(ax, widths(low, high), x="params_m", y="top1", label="intervals")
     (bars,) = error_bars(ax)
     segments = bars.lines[2][0].get_segments()
-    assert len(segments) == 3  # the point without a spread has no bar
-    lengths = sorted(round(abs(s[1][1] - s[0][1]), 6) for s in segments)
-    assert lengths == [0.02, 0.04, 0.06]  # plus and minus one sd
-    (series,) = [line for line in ax.lines if line.get_label() == "three seeds"]
+    assert len(segments) == 3  # the point without an interval has no bar
+    ends = sorted((round(s[0][1], 6), round(s[1][1], 6)) for s in segments)
+    assert ends == [(0.4, 0.6), (0.6, 0.7), (0.78, 0.81)]  # from low to high, not symmetric
+    (series,) = [line for line in ax.lines if line.get_label() == "intervals"]
     assert bars.lines[2][0].get_color()[0].tolist() == list(matplotlib.colors.to_rgba(series.get_color()))
-    assert ax.get_legend_handles_labels()[1] == ["one seed", "sd column, no values", "three seeds"]
+    assert ax.get_legend_handles_labels()[1] == ["no interval", "interval columns, no values", "intervals"]
 
 
 def test_tradeoff_annotates_at_9_points_and_labels_log_ticks_plainly(ax):
@@ -137,7 +139,8 @@ def test_tradeoff_figure_fits_a_book_page_and_reads_at_9_points():
     ]  # fmt: skip
     title = "α 1 → 0.25: 14x fewer Mult-Adds, top-1 80% → 52%, " * 3  # long: wrapped
     with matplotlib.rc_context({"font.size": 6}):  # the figure sets its own sizes
-        fig = plots.tradeoff_figure(widths(sd=[0.01, 0.02, 0.01, 0.03]), references, label="ours: 3 seeds",
+        ours = widths([0.79, 0.73, 0.65, 0.49], [0.81, 0.77, 0.67, 0.55])
+        fig = plots.tradeoff_figure(ours, references, label="ours: 3 seeds",
                                     annotate="alpha", classes=10, title=title)  # fmt: skip
         fig.canvas.draw()
     width, height = fig.get_size_inches()
