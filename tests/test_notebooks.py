@@ -3,6 +3,7 @@
 import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -93,3 +94,65 @@ def test_committed_notebook_is_light(path):
         f"{path.relative_to(ROOT)} is {size / 1e6:.1f} MB (limit {MAX_BYTES / 1e6:g} MB): make its figures "
         "smaller (figsize at most 8-10 inches wide, fewer panels; photos as JPEG thumbnails)"
     )
+
+
+# tools/run_notebooks.py --in-place: a committed notebook is replaced only by a run that succeeded.
+
+sys.path.insert(0, str(ROOT / "tools"))
+import run_notebooks  # noqa: E402  (a script of tools/, not a package)
+
+
+def _tiny_notebook(path: Path, *sources: str) -> bytes:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A tiny notebook")])
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_in_place_leaves_a_failing_notebook_as_it_was_and_names_the_failing_cell(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run_notebooks, "BUILD", tmp_path / "_build")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    notebook = folder / "failing.ipynb"
+    before = _tiny_notebook(notebook, "x = 1\nprint(x)", "raise ValueError('the second cell breaks')", "print(2)")
+
+    assert run_notebooks.main(["--in-place", "--unlocked", str(notebook)]) == 1
+
+    assert notebook.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["failing.ipynb"], "a temporary file was left behind"
+    message = capsys.readouterr().err
+    assert "failing.ipynb failed in cell 2" in message and "In [2]" in message
+    assert "ValueError: the second cell breaks" in message
+    kept = nbformat.read(tmp_path / "_build" / "failed" / "failing.ipynb", as_version=4)
+    assert any(output.output_type == "error" for cell in kept.cells for output in cell.get("outputs", []))
+
+
+def test_in_place_replaces_a_notebook_that_runs_and_gives_it_the_results_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MNLIB_RESULTS_DIR", raising=False)  # main() sets it; restored afterwards
+    monkeypatch.setattr(run_notebooks, "BUILD", tmp_path / "_build")
+    notebook = tmp_path / "fine.ipynb"
+    _tiny_notebook(notebook, "import os\nprint(os.environ['MNLIB_RESULTS_DIR'])")
+    results = tmp_path / "fresh-results"
+
+    code = run_notebooks.main(["--in-place", "--unlocked", "--results-dir", str(results), str(notebook)])
+
+    assert code == 0
+    nb = nbformat.read(notebook, as_version=4)
+    assert nb.cells[1].outputs[0].text.strip() == str(results)
+    assert "papermill" not in nb.metadata and "execution" not in nb.cells[1].metadata
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fine.ipynb", "fresh-results"], "a file was left behind"
+    assert re.search(r"fine\.ipynb\s+\d+ s", capsys.readouterr().out), "the wall time is printed"
+
+
+def test_in_place_refuses_versions_other_than_the_lock(tmp_path, monkeypatch, capsys):
+    lock = tmp_path / "local.txt"
+    lock.write_text("# a lock that nothing here matches\nnumpy==0.0.1\n")
+    monkeypatch.setattr(run_notebooks, "LOCK", lock)
+    notebook = tmp_path / "untouched.ipynb"
+    before = _tiny_notebook(notebook, "print(1)")
+
+    assert run_notebooks.main(["--in-place", str(notebook)]) == 2
+
+    assert notebook.read_bytes() == before
+    assert "numpy: installed " in capsys.readouterr().err
