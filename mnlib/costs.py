@@ -28,6 +28,8 @@ from typing import NamedTuple
 import keras
 import pandas as pd
 
+from mnlib import checks
+
 __all__ = [
     "Cost",
     "standard_conv",
@@ -36,6 +38,9 @@ __all__ = [
     "separable_conv",
     "separable_ratio",
     "model_cost",
+    "model_total",
+    "PAPER_RESOLUTIONS",
+    "closest_paper_resolution",
     "cost_by_kind",
     "profiler_flops",
 ]
@@ -261,6 +266,41 @@ def model_cost(model: keras.Model) -> pd.DataFrame:
             cannot count (nothing is dropped silently).
     """
     return pd.DataFrame(list(_rows(model)))
+
+
+def model_total(model: keras.Model) -> Cost:
+    """A built model's Mult-Adds for one image and its kernel parameters, summed over :func:`model_cost`'s rows.
+
+    The parameters are the kernels alone (``kernel_params``: no biases, no
+    batch norm), the count of the paper's tables. Introduced in chapter 3,
+    whose exercises count networks of several widths.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a built Keras model; got {type(model).__name__}.")
+    table = model_cost(model)
+    return Cost(int(table["mult_adds"].sum()), int(table["kernel_params"].sum()))
+
+
+#: The input sizes of the paper's Table 7 (px), from ρ = 1 down.
+PAPER_RESOLUTIONS = (224, 192, 160, 128)
+
+
+def closest_paper_resolution(size: int, base: int = 64) -> int:
+    """The paper's input size whose ρ = r / 224 is nearest ρ = ``size`` / ``base``.
+
+    The report's sizes (64, 52, 44 and 36 px of Tiny ImageNet's 64-px
+    images) echo the paper's ratios 224, 192, 160 and 128 / 224 without
+    equalling them. Introduced in chapter 4 (the resolution multiplier).
+
+    Args:
+        size: an input size in pixels, >= 1.
+        base: the size at which ρ = 1 (64 for Tiny ImageNet), >= 1.
+
+    Returns:
+        One of :data:`PAPER_RESOLUTIONS` (the larger on a tie).
+    """
+    size, base = checks.integer("size", size, minimum=1), checks.integer("base", base, minimum=1)
+    return min(PAPER_RESOLUTIONS, key=lambda paper: abs(paper / 224 - size / base))
 
 
 def cost_by_kind(cost: pd.DataFrame, kinds=("conv 1x1", "conv dw", "conv", "fully connected")) -> pd.DataFrame:

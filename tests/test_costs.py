@@ -4,6 +4,7 @@ import mnlib  # noqa: F401  (imports TensorFlow quietly)
 
 # isort: split
 import keras
+import numpy as np
 import pytest
 
 from mnlib import costs
@@ -174,3 +175,27 @@ def test_counter_ignores_resizing():
     cost = costs.model_cost(keras.Model(inputs, x))
     assert cost["mult_adds"].sum() == 3 * 3 * 3 * 2 * 32 * 32
     assert cost.loc[cost["type"] == "Resizing", "kind"].tolist() == ["other"]
+
+
+def test_model_total_sums_the_counter_and_refuses_what_is_not_a_model():
+    model = mobilenet(alpha=0.5, input_shape=(64, 64, 3), classes=10)
+    table = costs.model_cost(model)
+    total = costs.model_total(model)
+    assert total == (table["mult_adds"].sum(), table["kernel_params"].sum())
+    assert total.params < model.count_params()  # kernels only: no biases, no batch norm
+    with pytest.raises(ValueError, match="built Keras model"):
+        costs.model_total(table)
+
+
+@pytest.mark.parametrize("size, paper", [(64, 224), (52, 192), (44, 160), (36, 128), (32, 128), (200, 224)])
+def test_closest_paper_resolution_matches_the_report_sizes_to_the_papers(size, paper):
+    assert costs.closest_paper_resolution(size) == paper
+    assert costs.closest_paper_resolution(np.int64(size)) == paper
+
+
+def test_closest_paper_resolution_uses_its_base_and_checks_its_arguments():
+    assert costs.closest_paper_resolution(128, base=224) == 128
+    assert costs.closest_paper_resolution(160, base=224) == 160
+    for bad in (0, 1.5, True, "64"):
+        with pytest.raises(ValueError, match="size must be"):
+            costs.closest_paper_resolution(bad)
