@@ -13,9 +13,8 @@ variants, as in TensorFlow's post-training quantisation guide:
 
 :func:`predict` runs a flatbuffer on images, :func:`latency` times one image
 through a Keras model or a flatbuffer the same way, :func:`size_bytes` and
-:func:`sizes` give each format's size. :func:`kind_latency` (in
-:mod:`mnlib.kinds`, importable from here) splits a network's LiteRT latency
-by layer kind (the paper's Table 2 kinds), beside their share of Mult-Adds.
+:func:`sizes` give each format's size; :func:`interleave` is the timing
+schedule that :func:`latencies` (and :mod:`mnlib.kinds`) use.
 
 Flatbuffers run in the ``ai-edge-litert`` interpreter (``ai_edge_litert.interpreter``),
 the maintained successor of ``tf.lite.Interpreter``. Introduced in chapter 8.
@@ -35,8 +34,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["QUANTIZE", "REPRESENTATIVE_IMAGES", "KINDS", "convert", "predict", "latency", "latencies", "size_bytes",
-           "sizes", "kind_models", "kind_latency"]  # fmt: skip
+__all__ = [
+    "QUANTIZE",
+    "REPRESENTATIVE_IMAGES",
+    "convert",
+    "predict",
+    "latency",
+    "latencies",
+    "interleave",
+    "size_bytes",
+    "sizes",
+]
 
 
 @contextlib.contextmanager
@@ -262,49 +270,36 @@ def _keras_step(model, input_shape):
 
 
 def _litert_step(tflite_model, input_shape, threads):
-    """One timed call of a flatbuffer: its single input resized to ``[1, *input_shape]``, or, with
-    ``input_shape=None``, each of its inputs at the shape it was converted with."""
+    """One timed call of a flatbuffer: ``invoke`` alone.
+
+    Its single input is resized to ``[1, *input_shape]`` or, with
+    ``input_shape=None``, each input keeps the shape it was converted with.
+    The inputs are set once, here, before any timing: the interpreter keeps
+    them between calls, so a timed call pays for the network's work and not
+    for copying images (megabytes for a model of many inputs) in or out.
+    """
     interpreter = _interpreter(tflite_model, threads)
-    if input_shape is None:
-        return _every_input_step(interpreter)
-    details = interpreter.get_input_details()[0]
-    _check_image_shape(input_shape, details["shape_signature"][1:], "input_shape")
-    interpreter.resize_tensor_input(details["index"], [1, *input_shape])
-    interpreter.allocate_tensors()
-    image = _quantized(np.random.default_rng(0).uniform(-1, 1, (1, *input_shape)), details)
-    output = interpreter.get_output_details()[0]["index"]
-
-    def step():
-        interpreter.set_tensor(details["index"], image)
-        interpreter.invoke()
-        return interpreter.get_tensor(output)
-
-    return step
-
-
-def _every_input_step(interpreter):
+    inputs = interpreter.get_input_details()
+    if input_shape is not None:
+        details = inputs[0]
+        _check_image_shape(input_shape, details["shape_signature"][1:], "input_shape")
+        interpreter.resize_tensor_input(details["index"], [1, *input_shape])
     interpreter.allocate_tensors()
     rng = np.random.default_rng(0)
-    feeds = [(d["index"], _quantized(rng.uniform(-1, 1, d["shape"]), d)) for d in interpreter.get_input_details()]
-    outputs = [d["index"] for d in interpreter.get_output_details()]
-
-    def step():
-        for index, value in feeds:
-            interpreter.set_tensor(index, value)
-        interpreter.invoke()
-        return [interpreter.get_tensor(index) for index in outputs]
-
-    return step
+    for details in interpreter.get_input_details():
+        value = rng.uniform(-1, 1, details["shape"])
+        interpreter.set_tensor(details["index"], _quantized(value, details))
+    return interpreter.invoke
 
 
 def latency(model, input_shape, *, threads: int = 1, runs: int = 50, warmup: int = 5) -> dict:
     """Single-image (batch 1) inference latency of a Keras model or a LiteRT flatbuffer, in milliseconds.
 
     Each of ``warmup`` untimed then ``runs`` timed calls (``time.perf_counter``)
-    feeds one random image and reads the output back: for Keras, a
-    ``tf.function`` of ``model(x, training=False)`` and ``.numpy()``; for
-    LiteRT, ``set_tensor``, ``invoke`` and ``get_tensor`` (int8 inputs for an
-    int8 model).
+    runs one random image through the model: for Keras, a ``tf.function`` of
+    ``model(x, training=False)`` and ``.numpy()`` of its output; for LiteRT,
+    ``invoke`` alone (the image, int8 for an int8 model, is set once before
+    the first call and the interpreter keeps it; the output is not read).
 
     Args:
         model: a ``keras.Model`` or a flatbuffer (bytes) from :func:`convert`.
@@ -407,13 +402,47 @@ def latencies(subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: in
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(f"subjects[{name!r}] must be a pair (model, input_shape), got {type(pair).__name__}")
         steps[name] = _subject(pair[0], pair[1], threads)
-    times = {name: [_timed(step, 0, warmup)] for name, (step, _, _) in steps.items()}
+    times = interleave({name: step for name, (step, _, _) in steps.items()}, runs=runs, warmup=warmup, rounds=rounds)
+    return {name: _summary(times[name], kind, used) for name, (_, kind, used) in steps.items()}
+
+
+def interleave(steps: Mapping, *, runs: int = 50, warmup: int = 5, rounds: int = 5) -> dict:
+    """Time several calls together, in interleaved rounds: the schedule of :func:`latencies`.
+
+    Every step is first called ``warmup`` times untimed (in the order given);
+    then, in each of ``rounds`` rounds, every step is timed ``runs / rounds``
+    times in a row (the first ``runs % rounds`` rounds one more), in the
+    order given in even rounds (0, 2...) and reversed in odd ones, so that
+    each step's runs are spread over the whole measurement and none is
+    always first or last.
+
+    Args:
+        steps: ``{name: step}``, each ``step`` a callable of no arguments.
+        runs: timed calls per step, in all, >= ``rounds``. Default 50.
+        warmup: untimed calls per step first, >= 0. Default 5.
+        rounds: rounds, >= 1. Default 5.
+
+    Returns:
+        ``{name: np.ndarray}`` of the ``runs`` times of each step, in
+        milliseconds, in the order they were taken.
+
+    Raises:
+        ValueError: for bad counts, or ``runs < rounds``.
+
+    Introduced in chapter 8.
+    """
+    _check_timing(runs, 1, warmup, rounds)
+    if runs < rounds:
+        raise ValueError(f"runs ({runs}) must be at least rounds ({rounds}): each round times every model")
+    for name in steps:
+        _timed(steps[name], 0, warmup)
+    times = {name: [] for name in steps}
     order = list(steps)
     for round_ in range(rounds):
         count = runs // rounds + (1 if round_ < runs % rounds else 0)
         for name in order if round_ % 2 == 0 else reversed(order):
-            times[name].append(_timed(steps[name][0], count, 0))
-    return {name: _summary(np.concatenate(times[name]), kind, used) for name, (_, kind, used) in steps.items()}
+            times[name].append(_timed(steps[name], count, 0))
+    return {name: np.concatenate(parts) for name, parts in times.items()}
 
 
 def size_bytes(model) -> int:
@@ -450,7 +479,3 @@ def sizes(model: keras.Model, representative_data) -> dict:
     for name, quantize in (("float32", None), ("dynamic", "dynamic"), ("int8", "int8")):
         result[name] = len(convert(model, quantize, representative_data))
     return result
-
-
-# The split of a network's time by layer kind lives in its own module; its names are importable from here too.
-from mnlib.kinds import KINDS, kind_latency, kind_models  # noqa: E402

@@ -5,7 +5,7 @@ convolutions, 3% in the depthwise ones); :func:`kind_latency` measures the
 time by the same kinds, so the two shares can be set side by side.
 :func:`kind_models` builds, for each kind, one model of all the network's
 layers of that kind, side by side; they are converted and timed with
-:mod:`mnlib.deploy`. Importable from :mod:`mnlib.deploy` too. Introduced in
+:mod:`mnlib.deploy` (which knows nothing of this module). Introduced in
 chapter 8.
 """
 
@@ -16,6 +16,9 @@ import functools
 import keras
 import numpy as np
 import pandas as pd
+
+from mnlib import deploy
+from mnlib.costs import model_cost
 
 __all__ = ["KINDS", "kind_models", "kind_latency"]
 
@@ -59,8 +62,6 @@ def kind_models(model: keras.Model, kinds=KINDS) -> dict:
 
     Introduced in chapter 8.
     """
-    from mnlib.costs import model_cost
-
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     unknown = [kind for kind in kinds if kind not in KINDS]
@@ -85,10 +86,13 @@ def kind_models(model: keras.Model, kinds=KINDS) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _empty_call():
-    """The flatbuffer of a model that does next to nothing (a ReLU6 on one number): the fixed cost of a call."""
-    from mnlib import deploy  # (mnlib.deploy re-exports this module's names)
+def empty_call() -> bytes:
+    """The float32 flatbuffer of a model that does next to nothing (a ReLU6 on one number).
 
+    Timed as :mod:`mnlib.deploy` times every flatbuffer (``invoke`` alone,
+    inputs set once before), it measures the fixed cost of one call of the
+    interpreter, which every kind's model pays once.
+    """
     x = keras.Input((1, 1, 1), batch_size=1)
     return deploy.convert(keras.Model(x, keras.layers.ReLU(6.0)(x)))
 
@@ -99,67 +103,66 @@ def kind_latency(
     """Float32 LiteRT latency of a network split by layer kind, beside each kind's share of Mult-Adds.
 
     Each kind's layers are converted together (:func:`kind_models`,
-    :func:`~mnlib.deploy.convert`) and timed with the whole network and a model that does
-    next to nothing, all in the same interleaved rounds (:func:`~mnlib.deploy.latencies`).
-    The nearly empty model's median is the fixed cost of one call (setting the
-    input, invoking, reading the output), which every kind's median includes
-    once: it is taken off each kind and counted once for the network, in the
-    row ``"call"``. The row ``"rest"`` is the network's median minus the
-    call and the kinds: the layers between them (padding, pooling, reshape,
-    softmax), less what the network gains by running its layers back to back
-    (each layer's input is the previous layer's output, still in the CPU's
-    cache, where a kind's model reads inputs of its own). It can therefore
-    come out negative; the kinds' shares of time are taken of their sum.
+    :func:`mnlib.deploy.convert`) and timed with the whole network and a
+    model that does next to nothing (:func:`empty_call`), all in the same
+    interleaved rounds (:func:`mnlib.deploy.latencies`). Every timed call is
+    ``invoke`` alone: the inputs of a kind's model (one per layer) are set
+    once before timing, so no kind pays for copying them. The nearly empty
+    model's median is the fixed cost of one call: it is taken off each kind
+    and counted once, in the row ``"call"``. Nothing is clamped or
+    rescaled: the row ``"kinds + call"`` is the sum of the parts as
+    measured, to be compared with the row ``"network"`` (the layers in
+    between, padding, pooling and softmax, are in the network only; running
+    the layers back to back, each on the previous one's output still in the
+    CPU's cache, can make the network faster than its parts).
 
     Args:
         model: a built Keras model of plain layers taking images ``[batch, H, W, 3]``.
         threads: CPU threads of the LiteRT interpreter, >= 1. Default 1.
-        runs, warmup, rounds: as for :func:`~mnlib.deploy.latencies` (defaults 50, 5 and 5).
+        runs, warmup, rounds: as for :func:`mnlib.deploy.latencies` (defaults 50, 5 and 5).
         tflite_model: the float32 flatbuffer of ``model`` if already converted (saves a conversion).
 
     Returns:
         A DataFrame indexed by kind (:data:`KINDS` present, then ``"call"``,
-        ``"rest"`` and ``"network"``) with ``layers`` (how many; batch norm,
-        folded into the convolutions, not counted), ``mult_adds``,
-        ``mult_adds_%`` (of the network's), ``median_ms``, ``time_%``
-        (percent of the kinds' summed medians) and ``gmult_adds_per_s``
-        (billion Mult-Adds per second: how well a kind uses the CPU).
+        ``"kinds + call"`` and ``"network"``) with ``layers`` (how many;
+        the network's row counts every layer but batch norm, folded into
+        the convolutions), ``mult_adds``, ``mult_adds_%`` (of the
+        network's), ``median_ms``, ``time_%`` (percent of the network's
+        measured median) and ``gmult_adds_per_s`` (billion Mult-Adds per
+        second: how well a kind uses the CPU).
 
     Raises:
         TypeError: if ``model`` is not a Keras model.
-        ValueError: for bad counts, as :func:`~mnlib.deploy.latencies`.
+        ValueError: for bad counts, as :func:`mnlib.deploy.latencies`.
 
     Introduced in chapter 8.
     """
-    from mnlib import deploy
-    from mnlib.costs import model_cost
-
-    deploy._check_timing(runs, threads, warmup, rounds)
     parts = kind_models(model)  # checks model
     cost = model_cost(model)
     subjects = {kind: (deploy.convert(part), None) for kind, part in parts.items()}
-    subjects["call"] = (_empty_call(), None)
-    subjects["network"] = (
-        deploy.convert(model) if tflite_model is None else tflite_model,
-        tuple(model.input_shape[1:]),
-    )
-    medians = {name: timing["median_ms"] for name, timing in deploy.latencies(
-        subjects, threads=threads, runs=runs, warmup=warmup, rounds=rounds).items()}  # fmt: skip
-    call, network = medians["call"], medians["network"]
+    subjects["call"] = (empty_call(), None)
+    network = deploy.convert(model) if tflite_model is None else tflite_model
+    subjects["network"] = (network, tuple(model.input_shape[1:]))
+    timings = deploy.latencies(subjects, threads=threads, runs=runs, warmup=warmup, rounds=rounds)
+    medians = {name: timing["median_ms"] for name, timing in timings.items()}
+    return _split_table(parts, cost, medians)
+
+
+def _split_table(parts, cost, medians):
+    """The table of :func:`kind_latency` from the kinds' models, the cost table and the measured medians."""
+    call = medians["call"]
     rows = {}
     for kind, part in parts.items():
-        rows[kind] = {"layers": len(part.inputs), "mult_adds": int(cost.loc[cost["kind"] == kind, "mult_adds"].sum()),
-                      "median_ms": max(medians[kind] - call, 0.0)}  # fmt: skip
-    total = int(cost["mult_adds"].sum())
-    others = int(((cost["kind"] == "other") & (cost["type"] != "InputLayer")).sum())  # batch norm: folded
-    kinds_ms = sum(row["median_ms"] for row in rows.values())
+        mult_adds = int(cost.loc[cost["kind"] == kind, "mult_adds"].sum())
+        rows[kind] = {"layers": len(part.inputs), "mult_adds": mult_adds, "median_ms": medians[kind] - call}
     rows["call"] = {"layers": 0, "mult_adds": 0, "median_ms": call}
-    rows["rest"] = {"layers": others, "mult_adds": total - sum(r["mult_adds"] for r in rows.values()),
-                    "median_ms": network - call - kinds_ms}  # fmt: skip
-    rows["network"] = {"layers": sum(row["layers"] for row in rows.values()), "mult_adds": total, "median_ms": network}
+    rows["kinds + call"] = {key: sum(row[key] for row in rows.values()) for key in ("layers", "mult_adds", "median_ms")}
+    total = int(cost["mult_adds"].sum())
+    layers = int(((cost["kind"] != "other") | ~cost["type"].isin(["InputLayer", "BatchNormalization"])).sum())
+    rows["network"] = {"layers": layers, "mult_adds": total, "median_ms": medians["network"]}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame["mult_adds_%"] = 100.0 * frame["mult_adds"] / total
-    frame["time_%"] = 100.0 * frame["median_ms"] / kinds_ms
+    frame["time_%"] = 100.0 * frame["median_ms"] / medians["network"]
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = frame["mult_adds"] / (frame["median_ms"] * 1e6)
     frame["gmult_adds_per_s"] = speed.where((frame["mult_adds"] > 0) & (frame["median_ms"] > 0))
