@@ -2,6 +2,7 @@
 
 import ast
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_cell  # noqa: E402  (scripts of tools/, not a package)
+import run_notebooks  # noqa: E402
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 1_000_000  # a committed notebook, outputs included
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
@@ -66,8 +71,67 @@ def test_one_documented_parameters_cell(path):
 def test_first_code_cell_sets_up_colab_only(path):
     first = _code_cells(nbformat.read(path, as_version=4))[0].source
     assert 'if "google.colab" in sys.modules:' in first
-    assert f"mnlib @ git+{REPOSITORY}" in first, f"{path.name}: the install URL differs from _config.yml"
+    named = colab_cell.named_requirement(first) or ""
+    assert named.startswith(f"mnlib @ git+{REPOSITORY}"), f"{path.name}: the install URL differs from _config.yml"
     assert not _code_cells(nbformat.read(path, as_version=4))[0].outputs
+
+
+def test_every_colab_cell_installs_the_version_the_outputs_were_made_with():
+    """One reference, from mnlib.__version__ (tools/colab_cell.py writes every cell from it)."""
+    cells = {path.stem: _code_cells(nbformat.read(path, as_version=4))[0].source for path in NOTEBOOKS}
+    named = {name: colab_cell.named_requirement(source) for name, source in cells.items()}
+    expected = colab_cell.requirement()
+    assert expected.endswith(f"@v{colab_cell.version()}")
+    wrong = {name: found for name, found in named.items() if found != expected}
+    assert not wrong, f"these Colab cells do not install {expected!r}: run `python tools/colab_cell.py`: {wrong}"
+
+
+def test_the_colab_cell_tool_rewrites_both_twins_and_nothing_else(tmp_path):
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(NOTEBOOKS[0].with_suffix(suffix), tmp_path / NOTEBOOKS[0].with_suffix(suffix).name)
+    twin = tmp_path / NOTEBOOKS[0].with_suffix(".py").name
+    before = nbformat.read(twin.with_suffix(".ipynb"), as_version=4)
+    colab_cell.rewrite(twin)
+    after, paired = nbformat.read(twin.with_suffix(".ipynb"), as_version=4), jupytext.read(twin)
+    i = before.cells.index(_code_cells(before)[0])
+    assert [c.source.strip() for c in after.cells] == [c.source.strip() for c in paired.cells]
+    assert after.cells[:i] + after.cells[i + 1 :] == before.cells[:i] + before.cells[i + 1 :]
+    assert colab_cell.named_requirement(_code_cells(after)[0].source) == colab_cell.requirement()
+    assert "remove-cell" in _code_cells(after)[0].metadata.get("tags", [])
+    assert max(len(line) for line in colab_cell.cell_source().splitlines()) <= LINE_LENGTH
+    assert colab_cell.rewrite(twin) is False  # already current: nothing to change
+
+
+LINE_LENGTH = 79  # PEP 8, and about what the book's page shows of a code line
+PRAGMA = re.compile(
+    r"#\s*(noqa|type:\s*ignore|fmt:\s*(skip|off|on)|isort:\s*\w+|pylint:|ruff:|pragma:|nbqa|yapf:|flake8:)", re.I
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_code_lines_fit_the_page(path):
+    long = [
+        line
+        for cell in _code_cells(nbformat.read(path, as_version=4))
+        for line in cell.source.splitlines()
+        if len(line) > LINE_LENGTH
+    ]
+    assert not long, (
+        f"{path.name}: {len(long)} code line(s) over {LINE_LENGTH} characters (a parameter's comment can go on "
+        f"its own line above it), e.g.\n" + "\n".join(long[:5])
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_linter_pragma_in_any_cell(path):
+    """Readers see every cell: the linters are configured per file instead (notebooks/ruff.toml)."""
+    found = [
+        line.strip()
+        for cell in nbformat.read(path, as_version=4).cells
+        for line in cell.source.splitlines()
+        if PRAGMA.search(line)
+    ]
+    assert not found, f"{path.name}: linter pragmas in cells: {found[:5]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -97,9 +161,6 @@ def test_committed_notebook_is_light(path):
 
 
 # tools/run_notebooks.py --in-place: a committed notebook is replaced only by a run that succeeded.
-
-sys.path.insert(0, str(ROOT / "tools"))
-import run_notebooks  # noqa: E402  (a script of tools/, not a package)
 
 
 def _tiny_notebook(path: Path, *sources: str) -> bytes:
