@@ -13,6 +13,8 @@ The report trains three architectures on the same images: MobileNet, VGG16
 
 The models take images already scaled by their family's convention
 (:data:`FAMILY`, ``mnlib.data.preprocess``); no preprocessing is inside them.
+
+Introduced in chapter 5; :mod:`mnlib.models` (chapter 2) knows nothing of it.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from numbers import Real
 
 import keras
 from keras import layers
 
-from mnlib import models
+from mnlib import checks, models
 
 __all__ = [
     "BASELINES",
@@ -33,6 +34,7 @@ __all__ = [
     "HIDDEN_UNITS",
     "TRANSFER_DROPOUT",
     "SCRATCH_DROPOUT",
+    "SCRATCH_LEARNING_RATES",
     "INCEPTION_MIN_SIZE",
     "WeightsFile",
     "baseline",
@@ -66,11 +68,18 @@ TRANSFER_DROPOUT = 0.2
 #: for all three so that their heads differ only in the features they get.
 SCRATCH_DROPOUT = 1e-3
 
+#: Peak learning rate (Adam, after the course's warm-up) of a network trained
+#: from scratch, where it differs from ``mnlib.train``'s default (1e-3).
+#: VGG16 has no batch normalisation (thirteen plain ReLU convolutions): at
+#: Adam's 1e-3 its training loss climbed to 17 in chapter 5's smoke epoch, far
+#: above the ln 4 = 1.4 of a uniform guess on 4 classes (it diverged); at
+#: 1e-4 it stays below ln 4. MobileNet and InceptionV3, which normalise every
+#: convolution's output, keep the default.
+SCRATCH_LEARNING_RATES: dict[str, float] = {"vgg16": 1e-4}
+
 #: InceptionV3's smallest input (its stride-2 stem needs 75x75 pixels).
 #: :func:`baseline` upsamples smaller images to it inside the model.
 INCEPTION_MIN_SIZE = 75
-
-_MIN_SIZE = 32  # five stride-2 stages in all three: 32 px leaves a 1x1 map
 
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -123,44 +132,33 @@ def imagenet_file(name: str, size: int = 224, alpha: float = 1.0) -> WeightsFile
 
 
 def _check_name(name):
-    if name not in BASELINES:
-        raise ValueError(
-            f"unknown baseline {name!r}; choose one of {BASELINES} "
-            "(InceptionV3 is the network the report calls GoogleNet)."
-        )
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    checks.choice("name", name, BASELINES, hint="InceptionV3 is the network the report calls GoogleNet.")
 
 
 def _check_shape(input_shape, weights):
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(map(_is_int, input_shape)):
-        raise ValueError(f"input_shape must be (height, width, channels) as three integers; got {input_shape!r}.")
-    height, width, channels = input_shape
-    if height < _MIN_SIZE or width < _MIN_SIZE:
-        raise ValueError(
-            f"the baselines need inputs of at least {_MIN_SIZE}x{_MIN_SIZE} pixels (five stride-2 stages); "
-            f"got {height}x{width}. Resize the images first."
-        )
-    if channels < 1 or (weights is not None and channels != 3):
-        raise ValueError(
-            f"input_shape needs 3 channels (RGB) for ImageNet weights, and at least 1 from scratch; got {channels}."
-        )
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels) as three integers, got {input_shape!r}.")
+    height, width, channels = (checks.integer(f"input_shape[{i}]", d) for i, d in enumerate(input_shape))
+    hint = "The baselines have five stride-2 stages; resize the images first."
+    checks.integer("input height", height, minimum=models.MIN_SIZE, hint=hint)
+    checks.integer("input width", width, minimum=models.MIN_SIZE, hint=hint)
+    if weights is None:
+        checks.integer("input channels", channels, minimum=1)
+    else:
+        checks.integer("input channels", channels, minimum=3, maximum=3, hint="ImageNet weights need RGB.")
+    return (height, width, channels)
 
 
 def _check_weights(name, weights, alpha):
     if weights is None:
         return
     if weights == "imagenet":
-        if name == "mobilenet" and alpha not in models.IMAGENET_ALPHAS:
-            raise ValueError(
-                f"Keras publishes ImageNet weights for MobileNet with alpha in {models.IMAGENET_ALPHAS}; "
-                f"got alpha={alpha}. Use one of those, or weights=None."
-            )
+        if name == "mobilenet":
+            hint = "Keras publishes ImageNet weights for MobileNet only at these widths; or use weights=None."
+            checks.choice("alpha", alpha, models.IMAGENET_ALPHAS, hint=hint)
         return
     if not isinstance(weights, (str, os.PathLike)):
-        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file; got {weights!r}.")
+        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file, got {weights!r}.")
     if not os.path.isfile(weights):
         raise FileNotFoundError(
             f"no weights file at {os.fspath(weights)!r}. Pass the path of the {name} body's weights (saved "
@@ -169,26 +167,28 @@ def _check_weights(name, weights, alpha):
 
 
 def _check_arguments(name, input_shape, classes, weights, alpha, hidden_units, dropout):
-    """Validate :func:`baseline`'s arguments before anything is built or downloaded."""
+    """Validate :func:`baseline`'s arguments before anything is built or downloaded; return them as Python types.
+
+    Returns:
+        ``(input_shape, classes)``: a tuple of three ``int`` and an ``int``.
+    """
     _check_name(name)
-    _check_shape(input_shape, weights)
-    if not _is_int(classes) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2 (a softmax over one class learns nothing); got {classes!r}.")
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
-        raise ValueError(f"alpha (the width multiplier) must be a number in (0, 1]; got {alpha!r}.")
+    input_shape = _check_shape(input_shape, weights)
+    classes = checks.integer("classes", classes, minimum=2, hint="A softmax over one class learns nothing.")
+    checks.number("alpha (the width multiplier)", alpha, above=0, maximum=1)
     if name != "mobilenet" and alpha != 1:
         raise ValueError(f"alpha (the width multiplier) is MobileNet's; {name} has none. Leave it at 1.")
-    if dropout is not None and (isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a rate in [0, 1), or None for the default; got {dropout!r}.")
+    if dropout is not None:
+        checks.number("dropout", dropout, minimum=0, below=1, hint="None gives the default.")
     if hidden_units is not None:
         if weights is None:
             raise ValueError(
                 "hidden_units sets the hidden layer of the transfer head; the head from scratch has none. "
                 "Leave it out with weights=None."
             )
-        if not _is_int(hidden_units) or hidden_units < 1:
-            raise ValueError(f"hidden_units must be an integer >= 1; got {hidden_units!r}.")
+        checks.integer("hidden_units", hidden_units, minimum=1)
     _check_weights(name, weights, alpha)
+    return input_shape, classes
 
 
 def _body_shape(name, input_shape):
@@ -356,7 +356,8 @@ def baseline(
 
     Introduced in the comparison chapter (the report's VGG16 and InceptionV3).
     """
-    _check_arguments(name, input_shape, classes, weights, alpha, hidden_units, dropout)
+    input_shape, classes = _check_arguments(name, input_shape, classes, weights, alpha, hidden_units, dropout)
+    hidden_units = None if hidden_units is None else int(hidden_units)
     if weights is None:
         return _from_scratch(name, input_shape, classes, alpha, SCRATCH_DROPOUT if dropout is None else dropout)
     hidden_units = HIDDEN_UNITS if hidden_units is None else hidden_units
@@ -397,8 +398,7 @@ def unfreeze(model: keras.Model, layers: int) -> list[str]:
             f"model {model.name!r} has no nested 'base': unfreeze() works on a transfer model, "
             "built by baseline(name, ..., weights='imagenet' or a file)."
         ) from None
-    if not _is_int(layers) or not 0 <= layers <= len(base.layers):
-        raise ValueError(f"layers must be an integer from 0 to {len(base.layers)} (the body's layers); got {layers!r}.")
+    layers = checks.integer("layers", layers, minimum=0, maximum=len(base.layers), hint="Count the body's layers.")
     base.trainable = True  # sets every sublayer; the loop below decides each one
     top = {id(layer) for layer in base.layers[len(base.layers) - layers :]}
     for layer in base.layers:

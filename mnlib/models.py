@@ -14,8 +14,10 @@ load into it (``weights="imagenet"``), from Keras' cache
 (:func:`fetch_imagenet_weights`, :func:`imagenet_weights_folder`).
 
 The report's comparison networks, VGG16 and InceptionV3, are built by
-``mnlib.baselines.baseline``, which is also importable from here (with
-``BASELINES``, ``FAMILY`` and ``unfreeze``).
+``mnlib.baselines.baseline`` (chapter 5), which builds on this module; this
+module imports nothing of it.
+
+Introduced in chapter 2 (building MobileNet from its table).
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ import os
 import socket
 import urllib.parse
 import urllib.request
-from numbers import Real
 
 import keras
 import pandas as pd
 from keras import layers
+
+from mnlib import checks
 
 __all__ = [
     "TABLE_1",
     "SHALLOW_REMOVED",
     "IMAGENET_ALPHAS",
     "IMAGENET_SIZES",
+    "MIN_SIZE",
+    "WEIGHTS_URL",
     "standard_conv_block",
     "depthwise_separable_block",
     "classifier_head",
@@ -44,7 +49,7 @@ __all__ = [
     "imagenet_weights_folder",
     "fetch_imagenet_weights",
     "architecture_table",
-]  # also importable from here: BASELINES, FAMILY, baseline, unfreeze (mnlib.baselines; see the end)
+]
 
 #: The 13 depthwise separable blocks of the paper's Table 1, as
 #: ``(pointwise filters N at alpha = 1, stride of the depthwise convolution)``.
@@ -78,7 +83,9 @@ IMAGENET_SIZES: tuple[int, ...] = (128, 160, 192, 224)
 #: Where Keras publishes the MobileNet weights (file names as in Keras).
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 
-_MIN_SIZE = 32  # five stride-2 stages: 32 px is the smallest input with a 1x1 map
+#: The smallest input side in pixels: five stride-2 stages leave a 1x1 map.
+MIN_SIZE = 32
+_MIN_SIZE = MIN_SIZE  # the older private name, kept until chapter 4's checker reads MIN_SIZE
 
 
 def standard_conv_block(x, filters: int, stride: int = 2):
@@ -148,29 +155,24 @@ def classifier_head(x, classes: int, dropout: float):
 
 def _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights):
     """Validate :func:`mobilenet`'s arguments; raise ValueError saying what is allowed."""
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
-        raise ValueError(
-            f"alpha (the width multiplier) must be a number in (0, 1]; got {alpha!r}. "
-            "The paper uses 1, 0.75, 0.5 and 0.25."
-        )
-    if (
-        not isinstance(input_shape, (tuple, list))
-        or len(input_shape) != 3
-        or not all(isinstance(d, int) and not isinstance(d, bool) for d in input_shape)
-    ):
-        raise ValueError(f"input_shape must be (height, width, channels) as three integers; got {input_shape!r}.")
+    checks.number(
+        "alpha (the width multiplier)", alpha, above=0, maximum=1, hint="The paper uses 1, 0.75, 0.5 and 0.25."
+    )
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels) as three integers, got {input_shape!r}.")
+    height, width, channels = (checks.integer(f"input_shape[{i}]", d) for i, d in enumerate(input_shape))
+    hint = "MobileNet has five stride-2 stages; resize the images first."
+    checks.integer("input height", height, minimum=MIN_SIZE, hint=hint)
+    checks.integer("input width", width, minimum=MIN_SIZE, hint=hint)
+    checks.integer("input channels", channels, minimum=1)
+    checks.integer("classes", classes, minimum=1)
+    checks.number("dropout", dropout, minimum=0, below=1)
+    _check_weights(alpha, (height, width, channels), classes, include_top, shallow, weights)
+    return (height, width, channels), int(classes)
+
+
+def _check_weights(alpha, input_shape, classes, include_top, shallow, weights):
     height, width, channels = input_shape
-    if height < _MIN_SIZE or width < _MIN_SIZE:
-        raise ValueError(
-            f"MobileNet needs inputs of at least {_MIN_SIZE}x{_MIN_SIZE} pixels "
-            f"(five stride-2 stages); got {height}x{width}. Resize the images first."
-        )
-    if channels < 1:
-        raise ValueError(f"input_shape needs at least one channel; got {channels}.")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"classes must be an integer >= 1; got {classes!r}.")
-    if not isinstance(dropout, Real) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a rate in [0, 1); got {dropout!r}.")
     if weights is None:
         return
     if weights == "imagenet":
@@ -331,7 +333,8 @@ def mobilenet(
             not in Keras' cache and cannot be downloaded; it fails within
             seconds, saying where to put the file.
     """
-    _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights)
+    input_shape, classes = _check_arguments(alpha, input_shape, classes, include_top, shallow, dropout, weights)
+    alpha = float(alpha)
 
     inputs = keras.Input(shape=tuple(input_shape), name="input")
     x = standard_conv_block(inputs, int(32 * alpha), stride=2)
@@ -392,10 +395,10 @@ def architecture_table(model: keras.Model) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Type / Stride", "Filter Shape", "Input Size"])
 
 
-#: Names that :mod:`mnlib.baselines` defines and this module re-exports, so
-#: that ``from mnlib.models import baseline`` works. mnlib.baselines builds on
-#: this module, so it is imported on first use rather than here (PEP 562).
-_FROM_BASELINES = ("BASELINES", "FAMILY", "baseline", "unfreeze")
+#: Names that :mod:`mnlib.baselines` defines and ``mnlib.train.experiment``
+#: still reads from here (PEP 562); to be removed once it imports them from
+#: :mod:`mnlib.baselines`. Nothing else may use them.
+_FROM_BASELINES = ("FAMILY", "baseline", "unfreeze")
 
 
 def __getattr__(name):

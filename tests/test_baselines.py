@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mnlib import baselines, costs, data, models
-from mnlib.models import BASELINES, baseline, unfreeze
+from mnlib.baselines import BASELINES, baseline, unfreeze
 
 # The smallest body input each architecture takes; the bodies' weights do not
 # depend on the input size, so a file saved at one size loads at any other.
@@ -77,7 +77,23 @@ def _compile(model):
 def test_registry_names_a_preprocessing_family_for_each_baseline():
     assert set(baselines.FAMILY) == set(BASELINES)
     assert set(baselines.FAMILY.values()) <= set(data.FAMILIES)
-    assert baseline is baselines.baseline and unfreeze is baselines.unfreeze
+
+
+@pytest.mark.xfail(strict=True, reason="mnlib.train.experiment still reads baseline and FAMILY from mnlib.models")
+def test_models_does_not_import_baselines():
+    """mnlib.models comes first (chapter 2), mnlib.baselines builds on it: no import the other way."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(models))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert "baselines" not in imported and "mnlib.baselines" not in imported
+
+
+def test_numpy_integers_are_accepted_as_sizes_and_classes():
+    model = baseline("vgg16", (np.int64(32), 32, 3), np.int64(3))
+    assert model.output.shape[1:] == (3,)
 
 
 @pytest.mark.parametrize("name", BASELINES)
@@ -217,11 +233,18 @@ def test_a_cached_file_with_the_wrong_checksum_is_refused(offline):
         (("resnet50", (64, 64, 3), 5), {}, ValueError, "'mobilenet', 'vgg16', 'inception_v3'"),
         (("vgg16", (64, 64, 3), 1), {}, ValueError, "classes must be an integer >= 2"),
         (("vgg16", (64, 64, 3), 2.0), {}, ValueError, "classes"),
-        (("mobilenet", (31, 64, 3), 5), {}, ValueError, "at least 32x32"),
+        (("mobilenet", (31, 64, 3), 5), {}, ValueError, "input height must be an integer >= 32, got 31"),
+        (("vgg16", (64, 64, 3), True), {}, ValueError, "classes must be an integer >= 2, got True"),
+        (("vgg16", (64, 64, 3), 5), {"dropout": np.True_}, ValueError, "dropout"),
         (("vgg16", (64, 64), 5), {}, ValueError, "three integers"),
-        (("vgg16", (64, 64, 1), 5), {"weights": "imagenet"}, ValueError, "3 channels"),
+        (("vgg16", (64, 64, 1), 5), {"weights": "imagenet"}, ValueError, "input channels .* RGB"),
         (("vgg16", (64, 64, 3), 5), {"alpha": 0.5}, ValueError, "MobileNet's"),
-        (("mobilenet", (64, 64, 3), 5), {"alpha": 0.6, "weights": "imagenet"}, ValueError, "alpha in"),
+        (
+            ("mobilenet", (64, 64, 3), 5),
+            {"alpha": 0.6, "weights": "imagenet"},
+            ValueError,
+            r"alpha must be one of \(0.25",
+        ),
         (("mobilenet", (64, 64, 3), 5), {"hidden_units": 64}, ValueError, "transfer head"),
         (("mobilenet", (64, 64, 3), 5), {"weights": "imagenet", "hidden_units": 0}, ValueError, ">= 1"),
         (("mobilenet", (64, 64, 3), 5), {"dropout": 1.0}, ValueError, r"\[0, 1\)"),
@@ -266,5 +289,28 @@ def test_unfreeze_refuses_a_model_without_base_and_a_bad_count(body_files):
         unfreeze(baseline("mobilenet", (32, 32, 3), 5), layers=3)
     model = baseline("mobilenet", (32, 32, 3), 5, weights=body_files["mobilenet"][0])
     count = len(model.get_layer("base").layers)
-    with pytest.raises(ValueError, match=f"from 0 to {count}"):
+    with pytest.raises(ValueError, match=rf"layers must be an integer in \[0, {count}\], got {count + 1}"):
         unfreeze(model, layers=count + 1)
+
+
+@pytest.mark.parametrize("name", ["vgg16", "inception_v3"])
+def test_one_compiled_training_step_trains_every_layer_and_fits_a_batch(name):
+    """model.fit as the course calls it (a traced graph, not eager): every weight moves and the batch's loss falls."""
+    import tensorflow as tf
+
+    traced = []  # tf.executing_eagerly() at each Python call of the loss: False inside a traced step
+
+    def loss(labels, probabilities):
+        traced.append(not tf.executing_eagerly())
+        return keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+
+    keras.utils.set_random_seed(0)
+    model = baseline(name, (32, 32, 3), 3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss)
+    images, labels = _batches((32, 32, 3), 3, count=8)
+    before_weights = _values(model.trainable_weights)
+    losses = model.fit(images, labels, batch_size=8, epochs=6, verbose=0, shuffle=False).history["loss"]
+    assert traced and all(traced)  # traced once or twice, never run eagerly step by step
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]  # the same batch, six steps: it fits it
+    changed = [not np.array_equal(a, b) for a, b in zip(before_weights, _values(model.trainable_weights))]
+    assert all(changed)
