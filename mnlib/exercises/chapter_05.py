@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import costs, models
+from .. import baselines, costs
 from .core import Function, Number, close_numbers
 
 __all__ = ["EXERCISES"]
@@ -13,7 +13,7 @@ REPORT_MOBILENET_TRAINABLE, MOBILENET_FEATURES, DOGS_CLASSES = 443_000, 1024, 12
 
 def _ratio() -> float:
     def mult_adds(name):
-        return costs.model_cost(models.baseline(name, (64, 64, 3), 10))["mult_adds"].sum()
+        return costs.model_cost(baselines.baseline(name, (64, 64, 3), 10))["mult_adds"].sum()
 
     return mult_adds("inception_v3") / mult_adds("mobilenet")
 
