@@ -121,8 +121,8 @@ def summarize(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: Seq
     metrics = list(metrics)
     _check_columns(frame, by, "by columns")
     _check_columns(frame, metrics, "metrics")
-    averaged = [c for c in results._AVERAGED if c in frame.columns and c not in metrics]
-    kept = [c for c in frame.columns if c not in results._PER_RUN]
+    averaged = [c for c in results.AVERAGED if c in frame.columns and c not in metrics]
+    kept = [c for c in frame.columns if c not in results.PER_RUN]
     columns = []
     for column in kept:
         columns += [column, f"{column}_sd"] if column in metrics else [column]
@@ -130,7 +130,7 @@ def summarize(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: Seq
 
     groups: dict[str, list[int]] = {}
     for position, (_, row) in enumerate(frame[by].iterrows()):
-        groups.setdefault(results._key([row[c] for c in by]), []).append(position)
+        groups.setdefault(results.canonical_key([row[c] for c in by]), []).append(position)
     rows = []
     for positions in groups.values():
         group = frame.iloc[positions]

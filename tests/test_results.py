@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnlib import results
+from mnlib import results, tables
 
 
 def make_record(**changes):
@@ -194,7 +194,7 @@ def test_study_selects_records_and_names_the_models(tmp_path):
     results.write(make_record(model_args={"alpha": 1.0, "shallow": True}), tmp_path)
     results.write(make_record(model_args={"alpha": 1.0}, training=trained(augment=False)), tmp_path)
     results.write(make_record(dataset="synthetic"), tmp_path)
-    study = results.study(tmp_path, dataset="tiny-imagenet", classes=10, profile="full")
+    study = tables.study(tmp_path, dataset="tiny-imagenet", classes=10, profile="full")
     assert sorted(study["label"]) == [
         f"0.5 MobileNet-{make_record()['resolution']}",
         f"1 MobileNet-{make_record()['resolution']}, no augmentation",
@@ -203,7 +203,7 @@ def test_study_selects_records_and_names_the_models(tmp_path):
     assert study["shallow"].dtype == bool and study["augment"].dtype == bool
     assert (study["params_m"] * 1e6 == study["params"]).all()
     with pytest.raises(ValueError, match="no field"):
-        results.study(tmp_path, colour="red")
+        tables.study(tmp_path, colour="red")
 
 
 def test_the_id_is_the_configuration_not_the_chapter(tmp_path):
@@ -335,13 +335,13 @@ def test_write_json_replaces_a_file_whole_or_not_at_all(tmp_path, monkeypatch):
 def seeds_table(tmp_path, top1s=(0.5, 0.6, 0.7), **changes):
     for seed, top1 in enumerate(top1s):
         results.write(make_record(seed=seed, top1=top1, seconds=10.0 * (seed + 1), **changes), tmp_path)
-    return results.study(tmp_path)
+    return tables.study(tmp_path)
 
 
 def test_summarize_makes_the_seeds_of_a_configuration_one_row(tmp_path):
     seeds_table(tmp_path)
     seeds_table(tmp_path, top1s=(0.4,), model_args={"alpha": 0.25})
-    summary = results.summarize(results.study(tmp_path))
+    summary = tables.summarize(tables.study(tmp_path))
 
     assert len(summary) == 2
     three = summary[summary["alpha"] == 0.5].iloc[0]
@@ -362,45 +362,45 @@ def test_summarize_makes_the_seeds_of_a_configuration_one_row(tmp_path):
 def test_summarize_keeps_other_settings_apart_and_checks_its_columns(tmp_path):
     seeds_table(tmp_path, top1s=(0.5, 0.7))
     seeds_table(tmp_path, top1s=(0.3,), training=trained(augment=False))  # differs only inside a dict
-    summary = results.summarize(results.study(tmp_path))
+    summary = tables.summarize(tables.study(tmp_path))
     assert sorted(summary["seeds"]) == [1, 2]
     assert sorted(summary["augment"]) == [False, True]
 
-    by_label = results.summarize(results.study(tmp_path), by=["alpha"])
+    by_label = tables.summarize(tables.study(tmp_path), by=["alpha"])
     assert by_label["seeds"].tolist() == [3] and by_label["top1"].iloc[0] == pytest.approx(0.5)
-    assert results.summarize(results.study(tmp_path / "none")).empty
+    assert tables.summarize(tables.study(tmp_path / "none")).empty
     with pytest.raises(ValueError, match="colour"):
-        results.summarize(results.study(tmp_path), by=["colour"])
+        tables.summarize(tables.study(tmp_path), by=["colour"])
     with pytest.raises(ValueError, match="accuracy"):
-        results.summarize(results.study(tmp_path), metrics=["accuracy"])
+        tables.summarize(tables.study(tmp_path), metrics=["accuracy"])
 
 
 def test_study_filters_on_any_column(tmp_path):
     results.write(make_record(), tmp_path)
     results.write(make_record(model="vgg16", model_args={}), tmp_path)
     results.write(make_record(resolution=32), tmp_path)
-    assert results.study(tmp_path, alpha=1.0)["model"].tolist() == ["vgg16"]  # a derived column
-    assert results.study(tmp_path, model_args={"alpha": 0.5}, resolution=64)["file"].str.startswith("mobilenet").all()
-    assert len(results.study(tmp_path, model_args={"alpha": 0.5})) == 2
-    assert len(results.study(tmp_path, trainable_params=None)) == 3  # None matches a missing value
-    assert results.study(tmp_path, dataset="synthetic").empty
+    assert tables.study(tmp_path, alpha=1.0)["model"].tolist() == ["vgg16"]  # a derived column
+    assert tables.study(tmp_path, model_args={"alpha": 0.5}, resolution=64)["file"].str.startswith("mobilenet").all()
+    assert len(tables.study(tmp_path, model_args={"alpha": 0.5})) == 2
+    assert len(tables.study(tmp_path, trainable_params=None)) == 3  # None matches a missing value
+    assert tables.study(tmp_path, dataset="synthetic").empty
 
 
 def test_with_reference_adds_figures_by_key():
     table = pd.DataFrame({"alpha": [1.0, 0.75, 0.3], "top1": [0.9, 0.8, 0.7]}, index=["a", "b", "c"])
     paper = {1.0: 70.6, 0.75: 68.4}
-    added = results.with_reference(table, "paper", paper, key="alpha", scale=0.01)
+    added = tables.with_reference(table, "paper", paper, key="alpha", scale=0.01)
     assert added["paper"].tolist()[:2] == pytest.approx([0.706, 0.684])
     assert math.isnan(added["paper"].iloc[2])
     assert "paper" not in table.columns  # a copy
 
     series = pd.Series(paper)
-    assert results.with_reference(table, "p", series, key="alpha")["p"].iloc[0] == pytest.approx(70.6)
-    nearest = results.with_reference(table, "p", lambda a: paper[min(paper, key=lambda k: abs(k - a))], key="alpha")
+    assert tables.with_reference(table, "p", series, key="alpha")["p"].iloc[0] == pytest.approx(70.6)
+    nearest = tables.with_reference(table, "p", lambda a: paper[min(paper, key=lambda k: abs(k - a))], key="alpha")
     assert nearest["p"].tolist() == pytest.approx([70.6, 68.4, 68.4])
-    by_index = results.with_reference(table.set_index("alpha"), "p", paper, key="alpha")
+    by_index = tables.with_reference(table.set_index("alpha"), "p", paper, key="alpha")
     assert by_index["p"].iloc[1] == pytest.approx(68.4)
     with pytest.raises(ValueError, match="resolution"):
-        results.with_reference(table, "p", paper, key="resolution")
+        tables.with_reference(table, "p", paper, key="resolution")
     with pytest.raises(ValueError, match="values"):
-        results.with_reference(table, "p", [70.6, 68.4], key="alpha")
+        tables.with_reference(table, "p", [70.6, 68.4], key="alpha")

@@ -1,10 +1,9 @@
-"""Result records: one JSON file per experiment, and tables built from them.
+"""Result records: one JSON file per experiment, written, read and loaded as a table.
 
 Every training run of the course (:func:`mnlib.train.run`) writes one *record*
 into a results folder. The studies' tables and plots are built from the
-records with :func:`study` and :func:`summarize`, never from numbers typed by
-hand, so rerunning an experiment with other parameters updates every table
-that uses it.
+records (:mod:`mnlib.tables`), never from numbers typed by hand, so rerunning
+an experiment with other parameters updates every table that uses it.
 
 An experiment is its *configuration* (:data:`IDENTITY`, :func:`configuration`):
 the data, the model and how it was trained. Its record is
@@ -46,10 +45,16 @@ A record is a JSON object with these fields (:data:`FIELDS`); those marked
 ``model_file`` *               the trained model saved beside the record, e.g.
                                ``"<id>.keras"``, relative to the results folder
 ``class_names`` *              the classes' names, in the order of the classifier's outputs
+``code_version`` *             the :data:`CODE_VERSION` of the code that wrote it (:func:`write`
+                               fills it in); a record of another version is stale
+``correct`` *                  which evaluation images the network got right, in the split's
+                               order, packed (:func:`pack_correct`; read with :func:`correct`)
+``diverged`` *                 True when a loss became NaN or infinite and training stopped
+``diverged_epoch`` *           the epoch (from 1) whose loss was not finite, or ``None``
 ============================== ==============================================================
 
-Records are written atomically (:func:`write_json`: a temporary file in the
-same folder, then a rename), so an interrupted run never leaves half a record
+Records are written atomically (:func:`mnlib.results.write_json`: a
+temporary file in the same folder, then a rename), so an interrupted run never leaves half a record
 behind.
 
 Introduced in chapter 3 (the width multiplier).
@@ -57,31 +62,37 @@ Introduced in chapter 3 (the width multiplier).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
 import math
 import numbers
-import os
 import pathlib
 import platform
 import re
-import tempfile
 import warnings
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
+
+from mnlib import checks
+from mnlib.results.jsonfiles import jsonable, read_json, write_json
 
 #: Fields of a record, in the order of :func:`load`'s columns.
 FIELDS = tuple(
     "id dataset classes resolution model model_args params trainable_params mult_adds epochs seconds top1"
     " top5 inference_images_per_second history profile seed batch_size training environment created"
-    " notebook model_file class_names".split()
+    " notebook model_file class_names code_version correct diverged diverged_epoch".split()
 )
 
 #: Fields a record may lack: :func:`write` fills in ``id``, ``created`` and
 #: ``seed`` (0); the others are descriptions some runs do not have.
-OPTIONAL = tuple("id created seed notebook model_file class_names trainable_params inference_images_per_second".split())
+OPTIONAL = tuple(
+    "id created seed notebook model_file class_names trainable_params inference_images_per_second"
+    " code_version correct diverged diverged_epoch".split()
+)
 
 #: Fields a record must have to be written.
 REQUIRED = tuple(f for f in FIELDS if f not in OPTIONAL)
@@ -93,32 +104,23 @@ IDENTITY = tuple("dataset classes resolution model model_args seed profile epoch
 
 PROFILES = ("smoke", "full")
 
+#: The version of the code that trains, evaluates and records, stamped on every
+#: record by :func:`write`. The rule: raise it (by one) in the same commit as any
+#: change to mnlib that alters what a run computes (the model built, the data
+#: and its order, the training, the evaluation) or what a record's field means.
+#: A record of another version is stale: it is never reused (the run trains
+#: again and sets the old one aside, :func:`mnlib.results.unusable`) and tables
+#: mark it. A change that only renames, documents or speeds up leaves it.
+CODE_VERSION = "2"
+
+#: Columns of a study table that describe one run, not its configuration (:func:`mnlib.tables.summarize` drops them).
+PER_RUN = ("id", "file", "created", "seed", "history", "environment", "device", "notebook", "model_file", "correct")
+#: Measurements that :func:`mnlib.tables.summarize` averages over seeds (mean only).
+AVERAGED = ("seconds", "inference_images_per_second")
+
 _INTEGERS = ("classes", "resolution", "seed", "epochs", "batch_size")
 _NAMES = ("dataset", "model", "profile")
 _DICTS = ("model_args", "training")
-#: Columns of :func:`study` that describe one run, not its configuration: :func:`summarize` drops them.
-_PER_RUN = ("id", "file", "created", "seed", "history", "environment", "device", "notebook", "model_file")
-#: Measurements that :func:`summarize` averages over seeds (mean only).
-_AVERAGED = ("seconds", "inference_images_per_second")
-
-
-def _canonical(value):
-    """``value`` as JSON-ready Python: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, (str, bool)) or value is None:
-        return value
-    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:  # numpy / tf scalars
-        value = value.item()
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "tolist"):  # numpy arrays
-        return _canonical(value.tolist())
-    raise TypeError(f"a record holds only JSON values (numbers, strings, lists, dicts); got {type(value).__name__}")
 
 
 def _same_number(value):
@@ -132,9 +134,12 @@ def _same_number(value):
     return value
 
 
-def _key(value) -> str:
-    """A canonical JSON string of ``value``: equal settings give equal strings (dict order, numpy, 1 vs 1.0)."""
-    return json.dumps(_same_number(_canonical(value)), sort_keys=True, separators=(",", ":"))
+def canonical_key(value) -> str:
+    """A canonical JSON string of ``value``: equal settings give equal strings (dict order, numpy, 1 vs 1.0).
+
+    Used to group records by settings (:func:`mnlib.tables.summarize`) and in :func:`run_id`'s hash.
+    """
+    return json.dumps(_same_number(jsonable(value)), sort_keys=True, separators=(",", ":"))
 
 
 def _slug(text: str) -> str:
@@ -193,8 +198,8 @@ def run_id(configuration: Mapping) -> str:
         TypeError: a value is not JSON (e.g. a layer in ``model_args``).
     """
     _check_configuration(configuration)
-    settings = _same_number(_canonical(configuration))
-    digest = hashlib.sha256(_key(settings).encode()).hexdigest()[:8]
+    settings = _same_number(jsonable(configuration))
+    digest = hashlib.sha256(canonical_key(settings).encode()).hexdigest()[:8]
     args = "-".join(f"{k}-{_text(v)}" for k, v in sorted(settings["model_args"].items()))
     model = settings["model"]
     parts = [
@@ -229,7 +234,8 @@ def environment(*, device: str | None = None, mixed_precision: bool = False, xla
     """Where a run ran: library versions and device.
 
     Args:
-        device: the device's name; by default the first GPU's name, or ``"CPU"``.
+        device: the device's name; by default :func:`mnlib.device.accelerator`'s
+            (the first GPU's name, or ``"CPU"``).
         mixed_precision: whether the run computed in ``mixed_float16``.
         xla: whether the training step was compiled with XLA.
 
@@ -240,13 +246,10 @@ def environment(*, device: str | None = None, mixed_precision: bool = False, xla
     import tensorflow as tf
 
     import mnlib
+    from mnlib import device as devices
 
     if device is None:
-        device = "CPU"
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            device = details.get("device_name", "GPU")
+        device = devices.accelerator().name
     return {
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
@@ -282,54 +285,20 @@ def _check(record: Mapping) -> None:
     names = record.get("class_names")
     if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
         raise ValueError(f"class_names is a list of strings; got {names!r}.")
+    _check_run_fields(record)
 
 
-def write_json(path, value, *, indent: int | None = 1) -> pathlib.Path:
-    """Write ``value`` as JSON to ``path``, atomically.
-
-    The text goes to a hidden temporary file in the same folder
-    (``.<name>.<random>.tmp``), is flushed to disk, then renamed over
-    ``path``: a reader sees the old file or the new one, never half of one,
-    and an error (a full disk, an interrupt) leaves the old file as it was
-    and no temporary file behind.
-
-    Args:
-        path: the file to write; its folder is created if needed.
-        value: JSON values (dicts, lists, strings, numbers, None); numpy
-            scalars and arrays become numbers and lists, NaN and infinities
-            ``null``.
-        indent: as for :func:`json.dumps` (None: one line).
-
-    Returns:
-        ``path``, as a :class:`pathlib.Path`.
-
-    Raises:
-        TypeError: ``value`` holds something that is not JSON (nothing is written).
-    """
-    path = pathlib.Path(path)
-    text = json.dumps(_canonical(value), indent=indent, allow_nan=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), 0o644)  # mkstemp's 0o600 would hide records from other users
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_json(path):
-    """The JSON value in ``path``, or None if the file is missing or is not valid JSON."""
-    try:
-        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
+def _check_run_fields(record: Mapping) -> None:
+    """Raise ValueError if ``code_version``, ``correct``, ``diverged`` or ``diverged_epoch`` is malformed."""
+    version = record.get("code_version")
+    if version is not None and (not isinstance(version, str) or not version):
+        raise ValueError(f"code_version is a non-empty string such as {CODE_VERSION!r}; got {version!r}.")
+    if record.get("correct") is not None:
+        correct(record)  # raises ValueError if it does not unpack
+    if record.get("diverged") is not None:
+        checks.boolean("diverged", record["diverged"])
+    if record.get("diverged_epoch") is not None:
+        checks.integer("diverged_epoch", record["diverged_epoch"], minimum=1)
 
 
 def write(record: Mapping, folder) -> pathlib.Path:
@@ -337,9 +306,11 @@ def write(record: Mapping, folder) -> pathlib.Path:
 
     Args:
         record: a dict with at least the fields in :data:`REQUIRED`. A missing
-            ``seed`` is 0, a missing ``id`` is ``run_id(configuration(record))``
-            and a missing ``created`` is now (UTC). Fields outside
-            :data:`FIELDS` are kept, after them.
+            ``seed`` is 0, a missing ``id`` is ``run_id(configuration(record))``,
+            a missing ``created`` is now (UTC) and a missing ``code_version``
+            is :data:`CODE_VERSION` (a record that names one keeps it, so
+            rewriting an old record never passes it off as new). Fields
+            outside :data:`FIELDS` are kept, after them.
         folder: the results folder; created if needed.
 
     Returns:
@@ -351,6 +322,7 @@ def write(record: Mapping, folder) -> pathlib.Path:
     """
     record = dict(record)
     record.setdefault("seed", 0)
+    record.setdefault("code_version", CODE_VERSION)
     _check(record)
     if not record.get("id"):
         record["id"] = run_id(configuration(record))
@@ -432,5 +404,53 @@ def load(folder) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
-# The tables built from records live in mnlib.tables; they are read from here as well.
-from mnlib.tables import study, summarize, with_reference  # noqa: E402, F401
+def pack_correct(correct_images) -> dict:
+    """Per-image correctness, packed for a record's ``correct`` field.
+
+    Args:
+        correct_images: booleans, one per evaluation image in the split's
+            order (e.g. ``predictions == labels``).
+
+    Returns:
+        ``{"images": n, "right": k, "bits": text}``: ``bits`` is the base64 text
+        of :func:`numpy.packbits` (8 images a byte, about 34 characters per
+        200 images); read it back with :func:`correct`.
+
+    Raises:
+        ValueError: ``correct_images`` is not a 1-D array of booleans.
+    """
+    array = np.asarray(correct_images)
+    if array.dtype != np.bool_ or array.ndim != 1:
+        raise ValueError(
+            "correct_images must be a 1-D array of booleans, one per image; "
+            f"got dtype {array.dtype}, shape {array.shape}."
+        )
+    bits = base64.b64encode(np.packbits(array).tobytes()).decode("ascii")
+    return {"images": int(array.size), "right": int(array.sum()), "bits": bits}
+
+
+def correct(record: Mapping | pd.Series) -> np.ndarray | None:
+    """Which evaluation images a record's network got right: booleans, or None if the record has none.
+
+    ``record`` is a dict or a row of :func:`load`; its ``correct`` field is
+    :func:`pack_correct`'s. Records written before per-image correctness was
+    kept have none.
+
+    Raises:
+        ValueError: the field is there but is not a packed array (wrong keys,
+            bits that do not decode, a count that disagrees).
+    """
+    packed = record.get("correct")
+    if packed is None or (isinstance(packed, float) and math.isnan(packed)):
+        return None
+    try:
+        images = checks.integer("correct's images", packed["images"], minimum=0)
+        raw = np.frombuffer(base64.b64decode(packed["bits"], validate=True), dtype=np.uint8)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"correct is a packed array from pack_correct ({error}); got {packed!r:.80}.") from None
+    if raw.size != (images + 7) // 8:
+        raise ValueError(f"correct's bits hold {raw.size} bytes, not the {(images + 7) // 8} of {images} images.")
+    values = np.unpackbits(raw)[:images].astype(bool)
+    if "right" in packed and packed["right"] != int(values.sum()):
+        raise ValueError(f"correct says {packed['right']} images are right but its bits say {int(values.sum())}.")
+    return values
