@@ -39,6 +39,7 @@ __all__ = [
     "separable_ratio",
     "model_cost",
     "model_total",
+    "feature_map_sides",
     "PAPER_RESOLUTIONS",
     "closest_paper_resolution",
     "cost_by_kind",
@@ -279,6 +280,30 @@ def model_total(model: keras.Model) -> Cost:
         raise ValueError(f"model must be a built Keras model; got {type(model).__name__}.")
     table = model_cost(model)
     return Cost(int(table["mult_adds"].sum()), int(table["kernel_params"].sum()))
+
+
+def feature_map_sides(model: keras.Model) -> list[int]:
+    """The side ``D_F`` of a MobileNet's output map after its first convolution and after each block.
+
+    Args:
+        model: a MobileNet of :func:`mnlib.models.mobilenet` (layers
+            ``conv1`` and ``conv_pw_1`` ... ``conv_pw_13``; with or without
+            its classifier), built for a fixed input size.
+
+    Returns:
+        14 integers: ``conv1``'s side, then each block's, as Keras computes
+        them (a stride-2 block rounds an odd side down). Introduced in
+        chapter 2 (MobileNet at 64 px).
+
+    Raises:
+        ValueError: ``model`` lacks those layers.
+    """
+    names = ["conv1"] + [f"conv_pw_{block}" for block in range(1, 14)]
+    present = {layer.name for layer in getattr(model, "layers", [])}
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise ValueError(f"model must be a MobileNet of mnlib.models.mobilenet; it lacks the layers {missing}.")
+    return [int(model.get_layer(name).output.shape[1]) for name in names]
 
 
 #: The input sizes of the paper's Table 7 (px), from ρ = 1 down.

@@ -199,3 +199,11 @@ def test_closest_paper_resolution_uses_its_base_and_checks_its_arguments():
     for bad in (0, 1.5, True, "64"):
         with pytest.raises(ValueError, match="size must be"):
             costs.closest_paper_resolution(bad)
+
+
+def test_feature_map_sides_round_an_odd_side_down():
+    assert costs.feature_map_sides(mobilenet(input_shape=(224, 224, 3))) == [112, 112, 56, 56, 28, 28] + [14] * 6 + [7, 7]
+    small = mobilenet(input_shape=(52, 52, 3), include_top=False)
+    assert costs.feature_map_sides(small) == [26, 26, 13, 13, 6, 6] + [3] * 6 + [1, 1]
+    with pytest.raises(ValueError, match="lacks the layers \\['conv1'"):
+        costs.feature_map_sides(keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)]))
