@@ -13,6 +13,11 @@ some references build a model). :meth:`Exercise.judge` returns
   did not see and compared with the reference function, case by case
   (``compare`` returns ``None`` when they agree, else a hint).
 
+For grading, :meth:`Exercise.record` turns an answer into plain data (a
+function: what it returned on each hidden case) and
+:meth:`Exercise.judge_record` judges that data in another process, with the
+same words as :meth:`Exercise.judge`.
+
 Introduced in chapter 0 (the exercises at its end).
 """
 
@@ -26,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from . import recorded
 
 __all__ = ["Exercise", "Number", "Shape", "Function", "close_numbers", "close_arrays"]
 
@@ -79,8 +86,12 @@ class Exercise:
         """``(True, message)`` for a correct answer, else ``(False, hint)``; never raises."""
         if answer is None:
             return False, f"{self.id}: not answered yet (replace `answer = None` with your answer)."
+        return self._verdict(lambda: self._judge(answer))
+
+    def _verdict(self, find_problem: Callable[[], str | None]) -> tuple[bool, str]:
+        """The message of :meth:`judge` for what ``find_problem`` says (``None``: no problem)."""
         try:
-            problem = self._judge(answer)
+            problem = find_problem()
         except Exception as error:  # a student's answer must never crash the checker
             problem = f"the checker could not use this answer ({type(error).__name__}: {error})"
         if problem:
@@ -90,6 +101,26 @@ class Exercise:
 
     def _judge(self, answer) -> str | None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def record(self, answer) -> dict:
+        """The answer as plain data (:mod:`~mnlib.exercises.recorded`), for :meth:`judge_record` elsewhere."""
+        return {"answer": recorded.encode(answer)}
+
+    def judge_record(self, record: dict) -> tuple[bool, str]:
+        """:meth:`judge` of a recorded answer: the same verdict, in the same words; never raises."""
+        return self.judge(recorded.decode(record.get("answer")))
+
+    def context(self):
+        """What the verdict depends on besides the answer, as plain data (``None``: nothing).
+
+        An exercise judged on data that a chapter hands over at run time (such
+        as a confusion matrix) returns it here, so that a graded run records it
+        with each answer; :meth:`use_context` gives it back to the grader's copy.
+        """
+        return None
+
+    def use_context(self, data) -> None:
+        """Judge on ``data``, as :meth:`context` returned it in the graded run (nothing by default)."""
 
 
 @dataclass(eq=False)
@@ -187,15 +218,62 @@ class Function(Exercise):
     def _judge(self, answer):
         if not callable(answer):
             return f"expected a function, got {type(answer).__name__}"
-        reference = self.solution()
-        cases = self.cases()
-        for args in cases:
+        return self._compare_outcomes(self._outcomes(answer))
+
+    def _outcomes(self, answer, digests: bool = False) -> list[dict]:
+        """``answer`` run on each hidden case, in order, up to the first that raises.
+
+        Each outcome is ``{"got": value}`` or ``{"raised": [type, message, line]}``,
+        with ``"args"``, the digest of the case's arguments, when ``digests``.
+        """
+        outcomes = []
+        for args in self.cases():
+            outcome = {"args": recorded.digest(args)} if digests else {}
             try:
-                got = self._run(answer, args)
+                outcome["got"] = self._run(answer, args)
             except Exception as error:
                 where = traceback.extract_tb(error.__traceback__)[-1].line
-                return f"for {self.describe(args)} your function raised {type(error).__name__}: {error} (at `{where}`)"
-            problem = self.compare(got, self._run(reference, args))
+                outcome["raised"] = [type(error).__name__, str(error), where]
+                outcomes.append(outcome)
+                break
+            outcomes.append(outcome)
+        return outcomes
+
+    def _compare_outcomes(self, outcomes: list[dict]) -> str | None:
+        """The first hidden case on which the outcomes differ from the reference's, as a hint."""
+        reference = self.solution()
+        for index, args in enumerate(self.cases()):
+            outcome = outcomes[index] if index < len(outcomes) else None
+            if outcome is None or ("args" in outcome and outcome["args"] != recorded.digest(args)):
+                return "the recorded answer was not run on the checker's cases"
+            if "raised" in outcome:
+                name, message, where = outcome["raised"]
+                return f"for {self.describe(args)} your function raised {name}: {message} (at `{where}`)"
+            problem = self.compare(outcome["got"], self._run(reference, args))
             if problem:
                 return f"for {self.describe(args)} {problem}"
         return None
+
+    def record(self, answer) -> dict:
+        """A function answer as what it returned (or raised) on each hidden case; any other answer as itself."""
+        if not callable(answer):
+            return super().record(answer)
+        try:
+            outcomes = self._outcomes(answer, digests=True)
+        except Exception as error:  # the cases themselves could not be built
+            return {"failed": f"{type(error).__name__}: {error}"}
+        for outcome in outcomes:
+            if "got" in outcome:
+                outcome["got"] = recorded.encode(outcome["got"])
+        return {"outcomes": outcomes}
+
+    def judge_record(self, record: dict) -> tuple[bool, str]:
+        if "outcomes" not in record:
+            if "failed" in record:
+                return self._verdict(lambda: f"the checker could not use this answer ({record['failed']})")
+            return super().judge_record(record)
+        outcomes = [
+            {**outcome, "got": recorded.decode(outcome["got"])} if "got" in outcome else outcome
+            for outcome in record["outcomes"]
+        ]
+        return self._verdict(lambda: self._compare_outcomes(outcomes))
