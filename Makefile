@@ -22,7 +22,7 @@ UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/test_book.py
 # (the last: tests that run chapter 6 headless with papermill, which Colab's
 # environment here does not install; `make test` runs them)
 
-.PHONY: book test test-colab setup setup-colab notebooks student-book lab clean
+.PHONY: book test test-colab setup setup-colab notebooks student-book lab grade clean
 
 setup: $(VENV)/.installed
 
@@ -71,3 +71,10 @@ notebooks: setup
 
 clean:
 	rm -rf _build
+
+# Grade a class: every notebook in SUBMISSIONS re-executed headless (smoke
+# profile, a folder and a time limit of its own) and its answers judged by
+# the course's checker; grades.csv and grades_feedback/ (see the book's page
+# "For instructors").
+grade: setup
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out grades.csv
