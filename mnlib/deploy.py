@@ -34,6 +34,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnlib import checks
+
 __all__ = [
     "QUANTIZE",
     "REPRESENTATIVE_IMAGES",
@@ -71,8 +73,7 @@ REPRESENTATIVE_IMAGES = 300
 
 
 def _check_quantize(quantize):
-    if quantize not in QUANTIZE:
-        raise ValueError(f"quantize must be one of {QUANTIZE} (float32, dynamic-range, full-integer), got {quantize!r}")
+    checks.choice("quantize", quantize, QUANTIZE, hint="(float32, dynamic-range, full-integer)")
 
 
 def _representative_images(data):
@@ -159,25 +160,32 @@ def convert(model: keras.Model, quantize: str | None = None, representative_data
         return converter.convert()
 
 
-def _interpreter(tflite_model, threads):
-    """A LiteRT interpreter for the flatbuffer, with ``threads`` CPU threads (tensors not yet allocated)."""
+def _interpreter(tflite_model, threads, xnnpack=True):
+    """A LiteRT interpreter for the flatbuffer, with ``threads`` CPU threads (tensors allocated).
+
+    With ``xnnpack=False`` the interpreter runs LiteRT's built-in kernels
+    only, without the XNNPACK delegate it applies by default.
+    """
     if not isinstance(tflite_model, (bytes, bytearray)):
         kind = type(tflite_model).__name__
         raise TypeError(f"tflite_model must be the bytes of a flatbuffer (from convert), got {kind}")
     _check_count("threads", threads)
     try:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError as error:
         raise ImportError("the LiteRT interpreter is missing: pip install ai-edge-litert") from error
+    checks.boolean("xnnpack", xnnpack)
+    resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     with _quiet():
-        interpreter = Interpreter(model_content=bytes(tflite_model), num_threads=threads)
+        interpreter = Interpreter(
+            model_content=bytes(tflite_model), num_threads=threads, experimental_op_resolver_type=resolver
+        )
         interpreter.allocate_tensors()  # where the XNNPACK delegate announces itself
     return interpreter
 
 
 def _check_count(name, value):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    checks.integer(name, value, minimum=1)
 
 
 def _check_image_shape(shape, expected, what):
@@ -269,7 +277,7 @@ def _keras_step(model, input_shape):
     return lambda: call(image).numpy()
 
 
-def _litert_step(tflite_model, input_shape, threads):
+def _litert_step(tflite_model, input_shape, threads, xnnpack=True):
     """One timed call of a flatbuffer: ``invoke`` alone.
 
     Its single input is resized to ``[1, *input_shape]`` or, with
@@ -278,7 +286,7 @@ def _litert_step(tflite_model, input_shape, threads):
     them between calls, so a timed call pays for the network's work and not
     for copying images (megabytes for a model of many inputs) in or out.
     """
-    interpreter = _interpreter(tflite_model, threads)
+    interpreter = _interpreter(tflite_model, threads, xnnpack)
     inputs = interpreter.get_input_details()
     if input_shape is not None:
         details = inputs[0]
@@ -332,21 +340,20 @@ def _check_timing(runs, threads, warmup, rounds=1):
     _check_count("runs", runs)
     _check_count("threads", threads)
     _check_count("rounds", rounds)
-    if isinstance(warmup, bool) or not isinstance(warmup, Integral) or warmup < 0:
-        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    checks.integer("warmup", warmup, minimum=0)
 
 
-def _subject(model, input_shape, threads):
+def _subject(model, input_shape, threads, xnnpack=True):
     """``(step, kind, threads used)`` for a Keras model or a flatbuffer fed one image of ``input_shape``."""
     if input_shape is None and isinstance(model, (bytes, bytearray)):
-        return _litert_step(model, None, threads), "litert", threads
+        return _litert_step(model, None, threads, xnnpack), "litert", threads
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else ()
     if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, Integral) and s >= 1 for s in shape):
         raise ValueError(f"input_shape must be (H, W, 3) with positive integers H and W, got {input_shape!r}")
     if isinstance(model, keras.Model):
         return _keras_step(model, shape), "keras", tf.config.threading.get_intra_op_parallelism_threads()
     if isinstance(model, (bytes, bytearray)):
-        return _litert_step(model, shape, threads), "litert", threads
+        return _litert_step(model, shape, threads, xnnpack), "litert", threads
     raise TypeError(f"model must be a keras.Model or a LiteRT flatbuffer (bytes), got {type(model).__name__}")
 
 
@@ -362,7 +369,9 @@ def _summary(times, kind, used):
     }
 
 
-def latencies(subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: int = 5, rounds: int = 5) -> dict:
+def latencies(
+    subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: int = 5, rounds: int = 5, xnnpack: bool = True
+) -> dict:
     """Single-image latency of several models, measured together in interleaved rounds so that they can be compared.
 
     A shared or throttling machine changes speed from one second to the
@@ -382,6 +391,9 @@ def latencies(subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: in
         runs: timed calls per model, in all, >= ``rounds``. Default 50.
         warmup: untimed calls per model before the first round, >= 0. Default 5.
         rounds: rounds, >= 1. Default 5.
+        xnnpack: flatbuffers run with the XNNPACK delegate LiteRT applies by
+            default (True, the default) or with its built-in kernels only
+            (False): which of the two runs a model's operators fast.
 
     Returns:
         ``{name: {"median_ms", "p10_ms", "p90_ms", "runs", "threads", "kind"}}`` as :func:`latency` returns.
@@ -401,7 +413,7 @@ def latencies(subjects: Mapping, *, threads: int = 1, runs: int = 50, warmup: in
     for name, pair in subjects.items():
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(f"subjects[{name!r}] must be a pair (model, input_shape), got {type(pair).__name__}")
-        steps[name] = _subject(pair[0], pair[1], threads)
+        steps[name] = _subject(pair[0], pair[1], threads, xnnpack)
     times = interleave({name: step for name, (step, _, _) in steps.items()}, runs=runs, warmup=warmup, rounds=rounds)
     return {name: _summary(times[name], kind, used) for name, (_, kind, used) in steps.items()}
 

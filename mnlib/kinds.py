@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from mnlib import deploy
+from mnlib import checks, deploy
 from mnlib.costs import model_cost
 
 __all__ = ["KINDS", "kind_models", "kind_latency"]
@@ -137,6 +137,9 @@ def kind_latency(
 
     Introduced in chapter 8.
     """
+    for name, value, minimum in (("threads", threads, 1), ("runs", runs, 1), ("warmup", warmup, 0)):
+        checks.integer(name, value, minimum=minimum)
+    checks.integer("rounds", rounds, minimum=1)
     parts = kind_models(model)  # checks model
     cost = model_cost(model)
     subjects = {kind: (deploy.convert(part), None) for kind, part in parts.items()}

@@ -208,6 +208,13 @@ def test_latencies_time_every_model_in_rounds(model, flatbuffers):
         assert 0 < timing["p10_ms"] <= timing["median_ms"] <= timing["p90_ms"] < float("inf")
 
 
+def test_latencies_with_the_built_in_kernels_only(flatbuffers):
+    timed = deploy.latencies({"int8": (flatbuffers["int8"], SHAPE)}, runs=2, warmup=0, rounds=1, xnnpack=False)
+    assert timed["int8"]["median_ms"] > 0
+    with pytest.raises(ValueError, match="xnnpack must be True or False, got 1"):
+        deploy.latencies({"int8": (flatbuffers["int8"], SHAPE)}, xnnpack=1)
+
+
 def test_bad_latencies_arguments(model, flatbuffers):
     with pytest.raises(ValueError, match=r"runs \(2\) must be at least rounds \(3\)"):
         deploy.latencies({"a": (model, SHAPE)}, runs=2, rounds=3)
