@@ -101,9 +101,11 @@ def measure(train, classes, resolution, args):
     show("input pipeline, with augmentation", "augmented")
     show("input pipeline, without augmentation", "plain")
     show("MobileNet 1.0 training (in-memory batch)", "training")
-    ratio = median["augmented"] / median["training"]
-    verdict = "never input-bound" if ratio >= 3 else "INPUT-BOUND RISK: below the 3x target"
-    print(f"  pipeline (augmented) / training: {ratio:.1f}x  ({verdict})")
+    # One ratio per repeat: the pipeline and training measured back to back, under the same load.
+    ratios = np.asarray(rates["augmented"]) / np.asarray(rates["training"])
+    listed = ", ".join(f"{r:.1f}x" for r in ratios)
+    verdict = "never input-bound" if ratios.min() >= 3 else "INPUT-BOUND RISK: a repeat below the 3x target"
+    print(f"  pipeline (augmented) / training, per repeat: {listed}; lowest {ratios.min():.1f}x  ({verdict})")
 
 
 if __name__ == "__main__":
