@@ -208,8 +208,8 @@ def test_in_place_replaces_a_notebook_that_runs_and_gives_it_the_results_folder(
 
 def test_in_place_refuses_versions_other_than_the_lock(tmp_path, monkeypatch, capsys):
     lock = tmp_path / "local.txt"
-    lock.write_text("# a lock that nothing here matches\nnumpy==0.0.1\n")
-    monkeypatch.setattr(run_notebooks, "LOCK", lock)
+    lock.write_text("# Python 3.11.0\n# a lock that nothing here matches\nnumpy==0.0.1\n")
+    monkeypatch.setattr(run_notebooks.lock, "LOCK", lock)
     notebook = tmp_path / "untouched.ipynb"
     before = _tiny_notebook(notebook, "print(1)")
 

@@ -38,13 +38,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import lock  # the same folder
 import nbformat
 import papermill
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
-LOCK = ROOT / "constraints" / "local.txt"
 
 
 def toc_files() -> list[str]:
@@ -161,36 +161,6 @@ def execute_for_book(notebook: Path, output: Path) -> float:
         raise _failure(notebook, error, output if output.exists() else None) from error
 
 
-def locked_versions(lock: Path | None = None) -> dict[str, str]:
-    """The exact versions of ``constraints/local.txt``, by normalised project name."""
-    versions = {}
-    for line in (lock or LOCK).read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            versions[_normalised(name)] = version.strip()
-    return versions
-
-
-def _normalised(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(".", "-")
-
-
-def differences_from_lock(lock: Path | None = None) -> list[str]:
-    """Each package whose installed version is not the locked one, as "name: installed X, locked Y"."""
-    from importlib import metadata
-
-    found = []
-    for name, version in locked_versions(lock).items():
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            installed = "none"
-        if installed != version:
-            found.append(f"{name}: installed {installed}, locked {version}")
-    return found
-
-
 def build_book(source: Path) -> None:
     """Build the book from ``source`` into ``_build/html``, warnings as errors."""
     subprocess.run(
@@ -219,8 +189,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
-    if args.in_place and not args.unlocked and LOCK.exists():
-        differences = differences_from_lock()
+    if args.in_place and not args.unlocked and lock.LOCK.exists():
+        differences = lock.differences_from_lock()
         if differences:
             print(
                 "The committed outputs are made with the versions of constraints/local.txt, but here\n  "
