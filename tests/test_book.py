@@ -131,9 +131,49 @@ _FAILURES = """() => {
 }"""
 
 
+def _offline(page) -> list[str]:
+    """Let ``page`` load files only, as a book copied to a laptop without network; return what it asked elsewhere."""
+    blocked = []
+
+    def route(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
+# The formulas MathJax left as TeX (every Sphinx math element holds an mjx-container once typeset),
+# and the text of the prose, where a raw \( or \[ would show.
+_MATH = """() => ({
+    count: document.querySelectorAll("main .math").length,
+    raw: Array.from(document.querySelectorAll("main .math"))
+        .filter(el => !el.querySelector("mjx-container")).map(el => el.textContent.slice(0, 80)),
+    prose: Array.from(document.querySelectorAll("main :is(p, li, td, th, dd, h1, h2, h3)"))
+        .map(el => el.innerText).join("\\n"),
+})"""
+
+
+def _typeset(page) -> dict:
+    """Wait until MathJax has typeset the page (if it has math); return _MATH's findings."""
+    found = page.evaluate(_MATH)
+    if found["count"]:
+        try:
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+        except Exception:
+            pytest.fail("MathJax did not start offline: is it shipped with the book (_static/mathjax)?")
+        page.evaluate("() => MathJax.startup.promise")
+        found = page.evaluate(_MATH)
+    return found
+
+
 @pytest.mark.parametrize("file", toc_files())
-def test_page_renders_with_its_title_and_figures_and_no_traceback(html, browser, file):
+def test_page_renders_offline_with_its_title_figures_and_math_and_no_traceback(html, browser, file):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    blocked = _offline(page)
     try:
         page.goto((html / f"{file}.html").as_uri(), wait_until="load")
         title = page_title(file)
@@ -145,6 +185,26 @@ def test_page_renders_with_its_title_and_figures_and_no_traceback(html, browser,
         assert not broken, f"{file}: figures that do not load: {broken}"
         failures = page.evaluate(_FAILURES)
         assert not failures, f"{file}: the page shows a failure: {failures}"
+        math = _typeset(page)
+        assert not math["raw"], f"{file}: formulas left as TeX offline: {math['raw'][:3]}"
+        assert "\\(" not in math["prose"] and "\\[" not in math["prose"], f"{file}: raw TeX in the text"
+        assert not blocked, f"{file}: the page asks the network for {blocked[:3]}"
+    finally:
+        page.close()
+
+
+def test_a_chapter_with_formulas_typesets_them_offline(html, browser):
+    """Chapter 1 is built on formulas: MathJax, loaded from the book's own _static, typesets them."""
+    page = browser.new_page()
+    blocked = _offline(page)
+    try:
+        page.goto((html / "notebooks/01_convolution_cost.html").as_uri(), wait_until="load")
+        math = _typeset(page)
+        assert math["count"] >= 10 and not math["raw"], math["raw"][:3]
+        assert page.locator("main mjx-container").count() >= math["count"]
+        source = page.evaluate("Array.from(document.scripts).map(s => s.src).find(src => src.includes('mathjax'))")
+        assert source.startswith("file:") and "/_static/mathjax/" in source, source
+        assert not blocked, blocked[:3]
     finally:
         page.close()
 
