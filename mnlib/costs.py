@@ -16,8 +16,12 @@ Closed forms (all return :class:`Cost`):
 
 each with the width multiplier α (channels ``αM``, ``αN``) and the resolution
 multiplier ρ (map ``ρD_F``). :func:`model_cost` counts a built Keras model
-layer by layer; :func:`profiler_flops` asks TensorFlow's own profiler, as an
-independent check.
+layer by layer (:func:`model_total` sums it); :func:`profiler_flops` asks
+TensorFlow's own profiler, as an independent check.
+
+Introduced in chapter 1 (what a convolution costs); chapter 2 adds
+:func:`feature_map_sides`, chapters 3 and 4 :func:`model_total` and
+:func:`closest_paper_resolution`.
 """
 
 from __future__ import annotations

@@ -25,17 +25,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Polygon
 
-from .plots import STYLE
+from mnlib import checks
+from mnlib.plots import STYLE
 
 __all__ = ["convolution_filters", "separable_block", "stages"]
 
 _COLOURS = {"standard": "#9ecae1", "depthwise": "#fdae6b", "pointwise": "#a1d99b", "norm": "#dadaeb", "relu": "#fcbba1"}
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return value
 
 
 def _box(ax, x, y, width, height, depth, colour):
@@ -76,7 +71,7 @@ def convolution_filters(kernel: int = 3, in_channels: int = 8, out_channels: int
         their weight count, the suptitle with the ratio of weights.
     """
     kernel, m, n, shown = (
-        _positive_int(k, v)
+        checks.integer(k, v, minimum=1)
         for k, v in (("kernel", kernel), ("in_channels", in_channels), ("out_channels", out_channels), ("shown", shown))
     )
     unit, depth_unit = 1.0, 0.3
@@ -146,7 +141,7 @@ def separable_block(in_channels: int = 512, out_channels: int = 512, feature_map
         shape; the column titles give each side's weight count.
     """
     m, n, f = (
-        _positive_int(k, v)
+        checks.integer(k, v, minimum=1)
         for k, v in (("in_channels", in_channels), ("out_channels", out_channels), ("feature_map", feature_map))
     )
     left = [f"3×3 Conv, {n} filters → {f}×{f}×{n}", "Batch norm", "ReLU6"]

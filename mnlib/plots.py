@@ -26,6 +26,8 @@ import matplotlib.transforms as transforms
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from mnlib import checks
+
 __all__ = ["STYLE", "XLABELS", "Series", "tradeoff", "chance", "learning_curves", "tradeoff_figure", "curve_panels"]
 
 #: Font sizes (pt) of the course's figures: nothing under 9 pt.
@@ -165,8 +167,7 @@ def _interval_bars(ax, points, *, x: str, y: str, colour) -> None:
 
 def chance(ax: plt.Axes, classes: int) -> plt.Axes:
     """A horizontal dotted line at the accuracy of guessing, ``1 / classes`` (``classes`` >= 2)."""
-    if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 2:
-        raise ValueError(f"classes is the number of classes, a whole number of at least 2; got {classes!r}.")
+    classes = checks.integer("classes", classes, minimum=2)
     ax.axhline(1 / classes, color="grey", lw=0.8, ls=":", label=f"chance (1/{classes})")
     return ax
 
@@ -356,8 +357,7 @@ def curve_panels(
     _check_columns(records, ["history", panel], "records")
     if len(records) == 0:
         raise ValueError("records is empty: no run to draw.")
-    if isinstance(columns, bool) or not isinstance(columns, numbers.Integral) or not 1 <= columns <= 4:
-        raise ValueError(f"columns must be an int from 1 to 4; got {columns!r}.")
+    columns = checks.integer("columns", columns, minimum=1, maximum=4)
     columns = min(columns, len(records))
     rows = -(-len(records) // columns)
     with mpl.rc_context(STYLE):

@@ -65,7 +65,7 @@ def test_stages_label_every_map_of_the_model():
     ],
 )
 def test_bad_sizes_are_refused_with_what_is_allowed(call):
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="must be an integer >= 1, got"):
         call()
 
 
