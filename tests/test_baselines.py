@@ -308,6 +308,8 @@ def test_one_compiled_training_step_trains_every_layer_and_fits_a_batch(name):
     model = baseline(name, (32, 32, 3), 3)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss)
     images, labels = _batches((32, 32, 3), 3, count=8)
+    learnable = [w for w in model.weights if "moving_" not in w.path]  # all but batch norm's statistics
+    assert len(model.trainable_weights) == len(learnable)  # every layer trains, from the first convolution
     before_weights = _values(model.trainable_weights)
     losses = model.fit(images, labels, batch_size=8, epochs=6, verbose=0, shuffle=False).history["loss"]
     assert traced and all(traced)  # traced once or twice, never run eagerly step by step
