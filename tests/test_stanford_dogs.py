@@ -180,11 +180,3 @@ def test_the_chapter_at_96_px_on_4_breeds_keeps_a_classifier_of_4_classes(tmp_pa
     assert len(record["class_names"]) == 4 and 0 <= record["top1"] <= 1
     classifier = keras.models.load_model(tmp_path / "r" / record["model_file"])
     assert classifier.predict(np.zeros((2, 96, 96, 3), "float32"), verbose=0).shape == (2, 4)
-
-
-def test_chance_verdict_reads_an_accuracy_against_guessing():
-    assert train.chance_verdict(0.395, 10, 200).endswith("above chance")
-    assert train.chance_verdict(0.12, 10, 200).endswith("says nothing about the network")
-    assert train.chance_verdict(0.0, 10, 200).endswith("below chance")
-    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
-        train.chance_verdict(39.5, 10, 200)
