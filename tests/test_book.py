@@ -1,5 +1,6 @@
 """The book builds offline from the committed notebooks, with warnings as errors,
-and every page of its table of contents renders in a browser as a reader sees it;
+and every page of its table of contents renders in a browser as a reader sees it,
+without network (formulas typeset by the MathJax shipped in the book's _static);
 the student edition keeps every exercise and shows no solution.
 
 The browser test drives Chromium headless through Playwright. Without Chromium it
