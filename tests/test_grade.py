@@ -128,6 +128,21 @@ def test_feedback_names_and_chapters_of_a_file():
     assert grade.chapters_of(Path("notes.txt"), None) == set()
 
 
+def test_a_py_twin_is_read_as_a_notebook_and_other_files_are_not(tmp_path):
+    assert grade.read_notebook(ROOT / "notebooks" / "01_convolution_cost.py") is not None
+    (tmp_path / "answers.py").write_text("print(1)\n")
+    (tmp_path / "empty.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    assert grade.read_notebook(tmp_path / "answers.py") is None
+    assert grade.read_notebook(tmp_path / "empty.ipynb") is None
+
+
+def test_flags_solution_calls_and_a_run_whose_checks_left_no_record():
+    run = grade.Run("a.ipynb", {1}, [{"event": "solution", "id": "01.2"}], checks_in_source=True)
+    assert grade.flags_of(run, grade.judge(run)) == ["01.2:solution", "no-check-recorded"]
+    run.entries.append({"event": "check", "id": "01.3", "record": {"answer": 0.5}})
+    assert grade.flags_of(run, grade.judge(run)) == ["01.2:solution"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Submissions built from chapter 1
 

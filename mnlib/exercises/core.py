@@ -120,7 +120,10 @@ class Exercise:
         return None
 
     def use_context(self, data) -> None:
-        """Judge on ``data``, as :meth:`context` returned it in the graded run (nothing by default)."""
+        """Judge on ``data``, as :meth:`context` returned it in the graded run; ``None``: on the default.
+
+        Does nothing unless :meth:`context` is overridden too.
+        """
 
 
 @dataclass(eq=False)
