@@ -13,11 +13,12 @@ Introduced in the Stanford Dogs chapter (chapter 6).
 
 from __future__ import annotations
 
-import numbers
 import textwrap
 
 import numpy as np
 import pandas as pd
+
+from mnlib import checks
 
 __all__ = ["predict", "matrix", "top_pairs", "pairs_figure"]
 
@@ -44,8 +45,7 @@ def predict(model, dataset, *, resolution: int, family: str = "mobilenet", batch
 
 
 def _check_labels(labels, predicted, classes):
-    if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2; got {classes!r}.")
+    classes = checks.integer("classes", classes, minimum=2)
     labels, predicted = np.asarray(labels, int), np.asarray(predicted, int)
     if labels.shape != predicted.shape or labels.ndim != 1:
         raise ValueError(f"labels and predicted must be 1-D and of one length; got {labels.shape}, {predicted.shape}.")
@@ -89,8 +89,7 @@ def top_pairs(counts: np.ndarray, class_names, n: int = 5) -> pd.DataFrame:
     names = list(getattr(class_names, "readable", class_names))
     if len(names) != len(counts):
         raise ValueError(f"class_names has {len(names)} names for a {len(counts)}-class matrix.")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an integer >= 1; got {n!r}.")
+    n = checks.integer("n", n, minimum=1)
     off = counts.copy()
     np.fill_diagonal(off, 0)
     order = np.argsort(-off, axis=None, kind="stable")[:n]
@@ -129,8 +128,7 @@ def pairs_figure(dataset, labels, predicted, pairs: pd.DataFrame, *, per_pair: i
     files = source_files(dataset)
     if files is None:
         raise ValueError("pairs_figure needs a loader's dataset (it reads the photos' files).")
-    if isinstance(per_pair, bool) or not isinstance(per_pair, numbers.Integral) or not 1 <= per_pair <= 5:
-        raise ValueError(f"per_pair must be an int from 1 to 5; got {per_pair!r}.")
+    per_pair = checks.integer("per_pair", per_pair, minimum=1, maximum=5)
     classes = max(2, int(np.max(labels, initial=0)) + 1, int(np.max(predicted, initial=0)) + 1)
     labels, predicted = _check_labels(labels, predicted, classes)
     paths = files[0]

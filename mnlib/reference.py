@@ -2,6 +2,8 @@
 
 Nothing here is computed: these are numbers quoted from their sources, kept
 as data so that tables and plots can put them beside the course's own.
+Introduced in chapter 1 (the paper's cost tables); every chapter that sets
+its results beside the paper's or the report's reads them here.
 
 * ``PAPER``: Howard et al., "MobileNets: Efficient Convolutional Neural
   Networks for Mobile Vision Applications", arXiv:1704.04861 (2017).

@@ -180,3 +180,13 @@ def test_the_chapter_at_96_px_on_4_breeds_keeps_a_classifier_of_4_classes(tmp_pa
     assert len(record["class_names"]) == 4 and 0 <= record["top1"] <= 1
     classifier = keras.models.load_model(tmp_path / "r" / record["model_file"])
     assert classifier.predict(np.zeros((2, 96, 96, 3), "float32"), verbose=0).shape == (2, 4)
+
+
+def test_confusion_arguments_are_checked_with_one_behaviour_for_numpy_and_booleans():
+    labels = np.array([0, 1, 1])
+    assert confusion.matrix(labels, labels, np.int64(2)).shape == (2, 2)  # a NumPy integer is an integer
+    with pytest.raises(ValueError, match="classes must be an integer >= 2, got True"):
+        confusion.matrix(labels, labels, True)
+    counts = confusion.matrix(labels, labels, 2)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
+        confusion.top_pairs(counts, ["a", "b"], n=0)
