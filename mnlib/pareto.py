@@ -15,12 +15,19 @@ import pandas as pd
 
 from mnlib import results, stats
 
-__all__ = ["STUDIES", "accuracy_records", "front"]
+__all__ = ["STUDIES", "accuracy_records", "front", "mobilenet_name"]
 
 STUDIES = ("03_width_multiplier", "04_resolution_multiplier")
 """The notebooks whose records hold the α × ρ accuracies (chapters 3 and 4)."""
 
 COLUMNS = ["id", "notebook", "alpha", "resolution", "classes", "dataset", "top1", "images", "low", "high"]
+
+
+def mobilenet_name(alpha, resolution) -> str:
+    """The paper's name of a MobileNet: ``"1.0 MobileNet-224"``, ``"0.75 MobileNet-128"``."""
+    alpha = float(alpha)
+    number = f"{alpha:.1f}" if alpha == round(alpha, 1) else f"{alpha:g}"
+    return f"{number} MobileNet-{int(resolution)}"
 
 
 def accuracy_records(results_dir, notebooks=STUDIES) -> pd.DataFrame:

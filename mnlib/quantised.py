@@ -20,7 +20,7 @@ import numpy as np
 
 from mnlib import data, results, stats
 
-__all__ = ["Agreement", "agreement", "saved_network", "splits_of"]
+__all__ = ["Agreement", "agreement", "images_of", "saved_network", "splits_of"]
 
 
 def saved_network(results_dir):
@@ -65,6 +65,20 @@ def splits_of(record, data_dir):
     if isinstance(recorded, list) and list(getattr(names, "readable", names)) != recorded:
         return None
     return train, evaluation
+
+
+def images_of(split, *, resolution: int, family: str = "mobilenet", count=None, shuffle=False, seed=0):
+    """Images ``[N, resolution, resolution, 3]`` float32 and labels ``[N]`` of a split, as a network takes them.
+
+    The split goes through the network's own input pipeline
+    (:func:`mnlib.data.pipeline`: resized, scaled as in training, not
+    augmented); ``count`` keeps the first images (after shuffling, if
+    ``shuffle``, with ``seed``), None all of them.
+    """
+    batches = data.pipeline(split, resolution=resolution, family=family, batch_size=64, shuffle=shuffle, seed=seed)
+    images, labels = zip(*[(x.numpy(), y.numpy()) for x, y in batches])
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    return (images, labels) if count is None else (images[:count], labels[:count])
 
 
 @dataclass(frozen=True)

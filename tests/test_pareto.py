@@ -69,3 +69,9 @@ def test_records_of_the_two_studies_with_their_wilson_intervals(tmp_path):
     assert frame["images"].tolist() == [200, 200]
     assert (frame.loc[0, "low"], frame.loc[0, "high"]) == pytest.approx(stats.accuracy_interval(50, 200))
     assert (frame.loc[1, "low"], frame.loc[1, "high"]) == pytest.approx(stats.accuracy_interval(150, 200))
+
+
+def test_the_papers_names_of_networks():
+    assert pareto.mobilenet_name(1, 224) == "1.0 MobileNet-224"
+    assert pareto.mobilenet_name(0.75, 128.0) == "0.75 MobileNet-128"
+    assert pareto.mobilenet_name(0.5, 64) == "0.5 MobileNet-64"

@@ -73,5 +73,8 @@ def test_splits_of_a_record_and_of_one_whose_classes_are_not_there(tmp_path):
     record = {"dataset": "synthetic", "classes": 3, "notebook": "06_stanford_dogs"}
     train, evaluation = quantised.splits_of(record, tmp_path)
     assert len(train) > 0 and len(evaluation) > 0
+    images, labels = quantised.images_of(evaluation, resolution=40, count=5, shuffle=True)
+    assert images.shape == (5, 40, 40, 3) and labels.shape == (5,)
+    assert -1.0 <= images.min() < images.max() <= 1.0  # MobileNet's scaling
     other = {**record, "class_names": ["not", "these", "classes"]}
     assert quantised.splits_of(other, tmp_path) is None
