@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -50,7 +50,8 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab: install the course package when running there; nothing happens elsewhere.
+# Colab: install the course package, at the version these outputs were
+# made with, when running there; nothing happens elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
@@ -58,20 +59,31 @@ if "google.colab" in sys.modules:
 
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
-         "mnlib @ git+https://github.com/mobilenets-reproduced/mobilenets-reproduced"],
+         "mnlib @ git+https://github.com/mobilenets-reproduced/"
+         "mobilenets-reproduced@v0.1.0"],
         check=True,
     )
 
 # %% tags=["parameters"]
-PROFILE = "smoke"  # "smoke" (stand-in data, about a minute on a 2-core CPU) or "full" (the real archives)
-DATA_DIR = None  # folder of the datasets (downloads, extracted archives, stand-ins); None: data/ at the course root, or ./data outside the repository
-DATASET = "both"  # which dataset(s) to show: "tiny-imagenet", "stanford-dogs" or "both" (the first is used from "From files to model input" on)
-PROBE_CLASSES = 10  # classes the small probe CNN learns, 2 to 120 (the stand-ins have 10; the report used 10 Tiny ImageNet classes)
-PROBE_EPOCHS = 6  # training epochs of the probe CNN at each resolution, 1 to 50
-PROBE_RESOLUTIONS = [64, 32]  # input sizes in pixels at which the probe CNN is trained, each at least 8
+# "smoke" (stand-in data, about a minute on a 2-core CPU) or "full"
+# (the real archives)
+PROFILE = "smoke"
+# folder of the datasets (downloads, extracted archives, stand-ins);
+# None: data/ at the course root, or ./data outside the repository
+DATA_DIR = None
+# which dataset(s) to show: "tiny-imagenet", "stanford-dogs" or "both"
+# (the first is used from "From files to model input" on)
+DATASET = "both"
+# classes the small probe CNN learns, 2 to 120 (the stand-ins have 10;
+# the report used 10 Tiny ImageNet classes)
+PROBE_CLASSES = 10
+# training epochs of the probe CNN at each resolution, 1 to 50
+PROBE_EPOCHS = 6
+# input sizes in pixels at which the probe CNN is trained, each at least 8
+PROBE_RESOLUTIONS = [64, 32]
 
 # %%
-import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+import mnlib  # first: imports TensorFlow quietly
 
 import tempfile
 import warnings
@@ -84,12 +96,15 @@ import tensorflow as tf
 
 from mnlib import data
 
-# %config InlineBackend.figure_formats = ["jpeg"]  # this chapter's figures are photos: JPEG keeps the page light
+# this chapter's figures are photos: JPEG keeps the page light
+# %config InlineBackend.figure_formats = ["jpeg"]
 
 if PROFILE not in ("smoke", "full"):
     raise ValueError(f'PROFILE must be "smoke" or "full"; got {PROFILE!r}')
 if DATASET not in ("both", *data.NAMES):
-    raise ValueError(f'DATASET must be "both" or one of {data.NAMES}; got {DATASET!r}')
+    raise ValueError(
+        f'DATASET must be "both" or one of {data.NAMES}; got {DATASET!r}'
+    )
 SHOWN = list(data.NAMES) if DATASET == "both" else [DATASET]
 DATA_DIR = DATA_DIR or mnlib.course_folder("data")
 
@@ -118,8 +133,18 @@ DATA_DIR = DATA_DIR or mnlib.course_folder("data")
 # %%
 # NBVAL_CHECK_OUTPUT
 pd.DataFrame(
-    [(name, a.filename, f"{a.size / 1e6:,.1f}", a.hash_algorithm, a.file_hash[:16] + "…", a.url)
-     for name, archives in data.ARCHIVES.items() for a in archives],
+    [
+        (
+            name,
+            a.filename,
+            f"{a.size / 1e6:,.1f}",
+            a.hash_algorithm,
+            a.file_hash[:16] + "…",
+            a.url,
+        )
+        for name, archives in data.ARCHIVES.items()
+        for a in archives
+    ],
     columns=["dataset", "archive", "MB", "checksum", "value (start)", "URL"],
 )
 
@@ -147,9 +172,14 @@ pd.DataFrame(
 # stand-ins instead: the same layout, generated here in a few seconds.
 
 # %%
-roots = {name: data.prepare(name, DATA_DIR, synthetic=PROFILE == "smoke") for name in SHOWN}
+roots = {
+    name: data.prepare(name, DATA_DIR, synthetic=PROFILE == "smoke")
+    for name in SHOWN
+}
 for name, root in roots.items():
-    print(f"{name:14} {root}  ({'synthetic stand-in' if data.is_synthetic(root) else 'official archive'})")
+    synthetic = data.is_synthetic(root)
+    kind = "synthetic stand-in" if synthetic else "official archive"
+    print(f"{name:14} {root}  ({kind})")
 
 # %% [markdown]
 # A loader pointed at the wrong folder says where it looked and how to get the
@@ -207,11 +237,21 @@ for name, root in roots.items():
         ds, names = data.load(name, root, split)
         loaded[name, split] = ds, names
         sizes = data.image_sizes(data.source_files(ds)[0])
-        rows.append((name, split, len(ds), len(names),
-                     f"{sizes.min(axis=0)[0]}-{sizes.max(axis=0)[0]}",
-                     f"{sizes.min(axis=0)[1]}-{sizes.max(axis=0)[1]}"))
+        rows.append(
+            (
+                name,
+                split,
+                len(ds),
+                len(names),
+                f"{sizes.min(axis=0)[0]}-{sizes.max(axis=0)[0]}",
+                f"{sizes.min(axis=0)[1]}-{sizes.max(axis=0)[1]}",
+            )
+        )
 print("synthetic stand-ins" if PROFILE == "smoke" else "official archives")
-pd.DataFrame(rows, columns=["dataset", "split", "images", "classes", "width px", "height px"])
+pd.DataFrame(
+    rows,
+    columns=["dataset", "split", "images", "classes", "width px", "height px"],
+)
 
 # %% [markdown]
 # The first few images of the first classes, with each class's readable
@@ -220,9 +260,17 @@ pd.DataFrame(rows, columns=["dataset", "split", "images", "classes", "width px",
 # %%
 for name in roots:
     ds, names = loaded[name, "train"]
-    stand_in = " (synthetic stand-in)" if data.is_synthetic(roots[name]) else ""
-    data.example_grid(ds, names, per_class=4, max_classes=5,
-                      title=f"{name}{stand_in}:\nfirst training images of {min(5, len(names))} classes")
+    stand_in = (
+        " (synthetic stand-in)" if data.is_synthetic(roots[name]) else ""
+    )
+    data.example_grid(
+        ds,
+        names,
+        per_class=4,
+        max_classes=5,
+        title=f"{name}{stand_in}:\nfirst training images of "
+        f"{min(5, len(names))} classes",
+    )
     plt.show()
 
 # %% [markdown]
@@ -241,8 +289,11 @@ for name in roots:
 # %%
 # NBVAL_CHECK_OUTPUT
 for name in roots:
-    paths = np.concatenate([data.source_files(loaded[name, s][0])[0] for s in data.SPLITS[name]])
-    print(f"{name}{' (synthetic stand-in)' if data.is_synthetic(roots[name]) else ''}:")
+    paths = np.concatenate(
+        [data.source_files(loaded[name, s][0])[0] for s in data.SPLITS[name]]
+    )
+    synthetic = data.is_synthetic(roots[name])
+    print(f"{name}{' (synthetic stand-in)' if synthetic else ''}:")
     print(data.image_formats(paths).to_string(index=False), end="\n\n")
 
 # %% [markdown]
@@ -256,8 +307,14 @@ for name in roots:
 
 # %%
 with tempfile.TemporaryDirectory() as tmp:
-    broken = data.synthetic("tiny-imagenet", Path(tmp) / "tiny-imagenet-200", classes=2,
-                            images_per_class=5, eval_images_per_class=1, corrupt=2)
+    broken = data.synthetic(
+        "tiny-imagenet",
+        Path(tmp) / "tiny-imagenet-200",
+        classes=2,
+        images_per_class=5,
+        eval_images_per_class=1,
+        corrupt=2,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds, _ = data.tiny_imagenet(broken, "train")
@@ -298,10 +355,22 @@ MAIN = SHOWN[0]
 train, names = loaded[MAIN, "train"]
 rows = []
 for family in data.FAMILIES:
-    x, y = next(iter(data.pipeline(train, resolution=64, family=family, batch_size=16)))
-    rows.append((family, tuple(x.shape), x.dtype.name, f"{float(tf.reduce_min(x)):.1f}",
-                 f"{float(tf.reduce_max(x)):.1f}", y.dtype.name))
-pd.DataFrame(rows, columns=["family", "images", "dtype", "min", "max", "labels dtype"])
+    x, y = next(
+        iter(data.pipeline(train, resolution=64, family=family, batch_size=16))
+    )
+    rows.append(
+        (
+            family,
+            tuple(x.shape),
+            x.dtype.name,
+            f"{float(tf.reduce_min(x)):.1f}",
+            f"{float(tf.reduce_max(x)):.1f}",
+            y.dtype.name,
+        )
+    )
+pd.DataFrame(
+    rows, columns=["family", "images", "dtype", "min", "max", "labels dtype"]
+)
 
 # %% [markdown]
 # With `augment=True`, each training image is changed at random before use:
@@ -312,15 +381,25 @@ pd.DataFrame(rows, columns=["family", "images", "dtype", "min", "max", "labels d
 
 # %%
 image, label = next(iter(train))
-views = [data.augment_image(image, 64, tf.constant([1, k])).numpy() / 255 for k in range(6)]  # six seeds
+views = [
+    data.augment_image(image, 64, tf.constant([1, k])).numpy() / 255
+    for k in range(6)
+]  # six seeds
 fig, axes = plt.subplots(1, 7, figsize=(8, 1.9))
-for ax, picture, title in zip(axes, [image.numpy() / 255, *views],
-                              ["stored", *[f"draw {k}" for k in range(1, 7)]]):
+for ax, picture, title in zip(
+    axes,
+    [image.numpy() / 255, *views],
+    ["stored", *[f"draw {k}" for k in range(1, 7)]],
+):
     ax.imshow(picture)
     ax.set_title(title, fontsize=10)
     ax.axis("off")
 stand_in = " (synthetic stand-in)" if data.is_synthetic(roots[MAIN]) else ""
-fig.suptitle(f"{names.readable[int(label)]}{stand_in}:\nrandom crop, flip and colour change", y=1.12)
+fig.suptitle(
+    f"{names.readable[int(label)]}{stand_in}:\n"
+    "random crop, flip and colour change",
+    y=1.12,
+)
 plt.show()
 
 # %% [markdown]
@@ -330,14 +409,23 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def first_batch(seed):
-    images, labels = next(iter(data.pipeline(train, resolution=32, augment=True, seed=seed)))
+def first_batch(files, seed):
+    """The first augmented batch that the pipeline makes of ``files``."""
+    batches = data.pipeline(files, resolution=32, augment=True, seed=seed)
+    images, labels = next(iter(batches))
     return images.numpy(), labels.numpy()
 
 
-a, b, c = first_batch(0), first_batch(0), first_batch(1)
-print("same seed, same first batch:   ", all(np.array_equal(u, v) for u, v in zip(a, b)))
-print("another seed, same first batch:", all(np.array_equal(u, v) for u, v in zip(a, c)))
+a, b = first_batch(train, seed=0), first_batch(train, seed=0)
+c = first_batch(train, seed=1)
+print(
+    "same seed, same first batch:   ",
+    all(np.array_equal(u, v) for u, v in zip(a, b)),
+)
+print(
+    "another seed, same first batch:",
+    all(np.array_equal(u, v) for u, v in zip(a, c)),
+)
 
 # %% [markdown]
 # ## 0.7 What resolution does
@@ -356,7 +444,11 @@ for ax, size in zip(axes, sizes):
     ax.imshow(data.resize(image, size).numpy().astype("uint8"))
     ax.set_title(f"{size} px (ρ = {size / 64:g})", fontsize=10)
     ax.axis("off")
-fig.suptitle(f"{names.readable[int(label)]}{stand_in}:\nfiner detail disappears as ρ falls", y=1.1)
+fig.suptitle(
+    f"{names.readable[int(label)]}{stand_in}:\n"
+    "finer detail disappears as ρ falls",
+    y=1.1,
+)
 plt.show()
 
 # %% [markdown]
@@ -367,19 +459,33 @@ plt.show()
 # is chapter 4.
 
 # %%
-probe_train, probe_names = data.load(MAIN, roots[MAIN], "train",
-                                     classes=min(PROBE_CLASSES, len(names)))
+probe_train, probe_names = data.load(
+    MAIN, roots[MAIN], "train", classes=min(PROBE_CLASSES, len(names))
+)
 probe_eval, _ = data.load(MAIN, roots[MAIN], "eval", classes=len(probe_names))
 probe = pd.DataFrame(
-    [(r, data.probe_accuracy(probe_train, probe_eval, resolution=r, epochs=PROBE_EPOCHS))
-     for r in PROBE_RESOLUTIONS],
+    [
+        (
+            r,
+            data.probe_accuracy(
+                probe_train, probe_eval, resolution=r, epochs=PROBE_EPOCHS
+            ),
+        )
+        for r in PROBE_RESOLUTIONS
+    ],
     columns=["resolution px", "accuracy"],
 )
-print(f"{MAIN}{stand_in}, {len(probe_names)} classes, {PROBE_EPOCHS} epochs per resolution:")
+print(
+    f"{MAIN}{stand_in}, {len(probe_names)} classes, "
+    f"{PROBE_EPOCHS} epochs per resolution:"
+)
 print(probe.to_string(index=False, formatters={"accuracy": "{:.1%}".format}))
 best, worst = probe.accuracy.max(), probe.accuracy.min()
-print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px the probe's "
-      f"accuracy falls by {100 * (best - worst):.0f} percentage points.")
+print(
+    f"From {probe['resolution px'].max()} to "
+    f"{probe['resolution px'].min()} px the probe's "
+    f"accuracy falls by {100 * (best - worst):.0f} percentage points."
+)
 
 # %% [markdown]
 # ## 0.8 A caveat: Stanford Dogs is part of ImageNet
@@ -452,7 +558,9 @@ print(f"From {probe['resolution px'].max()} to {probe['resolution px'].min()} px
 # end have no checker.
 
 # %%
-from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+from mnlib import (
+    exercises,
+)  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
 # ```{exercise-start} 00.1 Batches in an epoch

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -44,7 +44,8 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab: install the course package when running there; nothing happens elsewhere.
+# Colab: install the course package, at the version these outputs were
+# made with, when running there; nothing happens elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
@@ -52,16 +53,21 @@ if "google.colab" in sys.modules:
 
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
-         "mnlib @ git+https://github.com/mobilenets-reproduced/mobilenets-reproduced"],
+         "mnlib @ git+https://github.com/mobilenets-reproduced/"
+         "mobilenets-reproduced@v0.1.0"],
         check=True,
     )
 
 # %% tags=["parameters"]
-PROFILE = "smoke"  # "smoke" counts the paper's 4 x 4 grid of alpha x resolution (16 models, seconds); "full" a fine 16 x 9 grid (144 models, about a minute). Nothing is trained in this lesson.
-KERNEL_SIZES = [3, 5, 7]  # D_K values drawn in the cost-ratio figure (odd integers, at least 1)
+# "smoke" counts the paper's 4 x 4 grid of alpha x resolution (16 models,
+# seconds); "full" a fine 16 x 9 grid (144 models, about a minute).
+# Nothing is trained in this lesson.
+PROFILE = "smoke"
+# D_K values drawn in the cost-ratio figure (odd integers, at least 1)
+KERNEL_SIZES = [3, 5, 7]
 
 # %%
-import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+import mnlib  # first: imports TensorFlow quietly
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
@@ -73,7 +79,9 @@ from mnlib import costs, diagrams, models, reference
 from mnlib.models import mobilenet
 
 pd.set_option("display.precision", 2)
-plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")  # tick labels: 200, not 2 x 10²
+plain = ticker.FuncFormatter(
+    lambda value, _: f"{value:g}"
+)  # tick labels: 200, not 2 x 10²
 if PROFILE not in ("smoke", "full"):
     raise ValueError(f'PROFILE must be "smoke" or "full"; got {PROFILE!r}')
 
@@ -115,10 +123,21 @@ def one_layer(layer, input_shape):
 
 
 layer_cost = costs.model_cost(
-    one_layer(keras.layers.Conv2D(64, 3, padding="same", use_bias=False), (14, 14, 32))
+    one_layer(
+        keras.layers.Conv2D(64, 3, padding="same", use_bias=False),
+        (14, 14, 32),
+    )
 )
-print("counted from the Keras layer:", layer_cost.loc[1, ["mult_adds", "params"]].to_dict())
-print("closed form:                 ", costs.standard_conv(kernel=3, in_channels=32, out_channels=64, feature_map=14))
+print(
+    "counted from the Keras layer:",
+    layer_cost.loc[1, ["mult_adds", "params"]].to_dict(),
+)
+print(
+    "closed form:                 ",
+    costs.standard_conv(
+        kernel=3, in_channels=32, out_channels=64, feature_map=14
+    ),
+)
 
 # %% [markdown]
 # ## 1.2 Depthwise, then pointwise
@@ -161,12 +180,21 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 for layer, closed_form in [
-    (keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False), costs.depthwise_conv(3, 32, 14)),
-    (keras.layers.Conv2D(64, 1, use_bias=False), costs.pointwise_conv(32, 64, 14)),
+    (
+        keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False),
+        costs.depthwise_conv(3, 32, 14),
+    ),
+    (
+        keras.layers.Conv2D(64, 1, use_bias=False),
+        costs.pointwise_conv(32, 64, 14),
+    ),
 ]:
     counted = costs.model_cost(one_layer(layer, (14, 14, 32))).loc[1]
-    print(f"{counted['type']:16} counted {counted['mult_adds']:>8,} Mult-Adds {counted['params']:>6,} params;"
-          f" closed form {closed_form.mult_adds:>10,.0f} / {closed_form.params:>6,.0f}")
+    print(
+        f"{counted['type']:16} counted {counted['mult_adds']:>8,} Mult-Adds "
+        f"{counted['params']:>6,} params; closed form "
+        f"{closed_form.mult_adds:>10,.0f} / {closed_form.params:>6,.0f}"
+    )
 
 # %% [markdown]
 # ## 1.3 How much cheaper?
@@ -192,10 +220,27 @@ for layer, closed_form in [
 # %%
 # NBVAL_CHECK_OUTPUT
 rows = []
-for kernel, m, n, f in [(3, 32, 64, 112), (3, 512, 512, 14), (3, 1024, 1024, 7), (5, 64, 128, 28)]:
-    ratio = costs.separable_conv(kernel, m, n, f).mult_adds / costs.standard_conv(kernel, m, n, f).mult_adds
-    rows.append({"D_K": kernel, "M": m, "N": n, "D_F": f, "separable / standard": ratio,
-                 "1/N + 1/D_K²": 1 / n + 1 / kernel**2, "report: 1/N + 1/N²": 1 / n + 1 / n**2})
+for kernel, m, n, f in [
+    (3, 32, 64, 112),
+    (3, 512, 512, 14),
+    (3, 1024, 1024, 7),
+    (5, 64, 128, 28),
+]:
+    ratio = (
+        costs.separable_conv(kernel, m, n, f).mult_adds
+        / costs.standard_conv(kernel, m, n, f).mult_adds
+    )
+    rows.append(
+        {
+            "D_K": kernel,
+            "M": m,
+            "N": n,
+            "D_F": f,
+            "separable / standard": ratio,
+            "1/N + 1/D_K²": 1 / n + 1 / kernel**2,
+            "report: 1/N + 1/N²": 1 / n + 1 / n**2,
+        }
+    )
 pd.DataFrame(rows).round(4)
 
 # %% [markdown]
@@ -209,11 +254,22 @@ pd.DataFrame(rows).round(4)
 n = np.logspace(0, 11, 200, base=2)
 fig, ax = plt.subplots(figsize=(7, 4))
 for kernel in KERNEL_SIZES:
-    line, = ax.plot(n, costs.separable_ratio(kernel, n), label=f"$D_K = {kernel}$:  $1/N + 1/D_K^2$")
+    (line,) = ax.plot(
+        n,
+        costs.separable_ratio(kernel, n),
+        label=f"$D_K = {kernel}$:  $1/N + 1/D_K^2$",
+    )
     ax.axhline(1 / kernel**2, color=line.get_color(), lw=0.8, ls=":")
-ax.plot(n, 1 / n + 1 / n**2, color="grey", ls="--", label="report: $1/N + 1/N^2$")
-ax.set(xscale="log", yscale="log", xlabel="output channels $N$", ylabel="separable cost / standard cost",
-       title="Wider layers save more, down to a floor of $1/D_K^2$")
+ax.plot(
+    n, 1 / n + 1 / n**2, color="grey", ls="--", label="report: $1/N + 1/N^2$"
+)
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="output channels $N$",
+    ylabel="separable cost / standard cost",
+    title="Wider layers save more, down to a floor of $1/D_K^2$",
+)
 ax.set_xscale("log", base=2)
 ax.legend()
 plt.show()
@@ -238,9 +294,13 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 table_3 = {
     "Conv 14x14x512": costs.standard_conv(3, 512, 512, 14),
-    "Depthwise separable conv 14x14x512": costs.separable_conv(3, 512, 512, 14),
+    "Depthwise separable conv 14x14x512": costs.separable_conv(
+        3, 512, 512, 14
+    ),
     "alpha = 0.75": costs.separable_conv(3, 512, 512, 14, alpha=0.75),
-    "rho = 0.714": costs.separable_conv(3, 512, 512, 14, alpha=0.75, rho=10 / 14),
+    "rho = 0.714": costs.separable_conv(
+        3, 512, 512, 14, alpha=0.75, rho=10 / 14
+    ),
 }
 pd.DataFrame(
     {
@@ -305,8 +365,12 @@ pd.DataFrame(
 # %%
 # NBVAL_CHECK_OUTPUT
 table_2 = costs.cost_by_kind(cost)[["mult_adds_%", "params_%"]]
-table_2["paper Mult-Adds %"] = [reference.PAPER["table_2"][k][0] for k in table_2.index]
-table_2["paper params %"] = [reference.PAPER["table_2"][k][1] for k in table_2.index]
+table_2["paper Mult-Adds %"] = [
+    reference.PAPER["table_2"][k][0] for k in table_2.index
+]
+table_2["paper params %"] = [
+    reference.PAPER["table_2"][k][1] for k in table_2.index
+]
 table_2.loc["total"] = table_2.sum()
 table_2
 
@@ -328,14 +392,21 @@ table_2
 
 # %%
 def conv_mobilenet_cost(resolution=224, classes=1000):
-    """Table 4's Conv MobileNet: Table 1 with a full 3x3 convolution for each separable block."""
+    """Table 4's Conv MobileNet: Table 1, a full 3x3 convolution for each
+    separable block."""
     side, channels = resolution // 2, 32
-    total = costs.standard_conv(3, 3, channels, side)  # the first convolution, stride 2
+    total = costs.standard_conv(
+        3, 3, channels, side
+    )  # the first convolution, stride 2
     for filters, stride in models.TABLE_1:
         side //= stride
-        total += costs.standard_conv(3, channels, filters, side)  # D_K² · M · N · D_F²
+        total += costs.standard_conv(
+            3, channels, filters, side
+        )  # D_K² · M · N · D_F²
         channels = filters
-    return total + costs.standard_conv(1, channels, classes, 1)  # the classifier, on the pooled 1x1 map
+    return total + costs.standard_conv(
+        1, channels, classes, 1
+    )  # the classifier, on the pooled 1x1 map
 
 
 # %% [markdown]
@@ -348,18 +419,34 @@ def conv_mobilenet_cost(resolution=224, classes=1000):
 # %%
 # NBVAL_CHECK_OUTPUT
 paper = reference.paper_models()
-paper = paper[paper["table"].isin([4, 5, 6, 7]) & paper["alpha"].notna()].drop_duplicates("model")
+paper = paper[
+    paper["table"].isin([4, 5, 6, 7]) & paper["alpha"].notna()
+].drop_duplicates("model")
 rows = []
 for _, row in paper.iterrows():
     if row["model"] == "Conv MobileNet":
         counted = conv_mobilenet_cost(row["resolution"])
     else:
-        cost_table = costs.model_cost(mobilenet(alpha=row["alpha"], input_shape=(row["resolution"],) * 2 + (3,),
-                                                shallow=row["shallow"]))
-        counted = costs.Cost(cost_table["mult_adds"].sum(), cost_table["kernel_params"].sum())
-    rows.append({"model": row["model"], "table": row["table"],
-                 "Million Mult-Adds": counted.mult_adds / 1e6, "paper": row["mult_adds_m"],
-                 "Million Parameters": counted.params / 1e6, "paper ": row["params_m"]})
+        cost_table = costs.model_cost(
+            mobilenet(
+                alpha=row["alpha"],
+                input_shape=(row["resolution"],) * 2 + (3,),
+                shallow=row["shallow"],
+            )
+        )
+        counted = costs.Cost(
+            cost_table["mult_adds"].sum(), cost_table["kernel_params"].sum()
+        )
+    rows.append(
+        {
+            "model": row["model"],
+            "table": row["table"],
+            "Million Mult-Adds": counted.mult_adds / 1e6,
+            "paper": row["mult_adds_m"],
+            "Million Parameters": counted.params / 1e6,
+            "paper ": row["params_m"],
+        }
+    )
 tables_4_to_7 = pd.DataFrame(rows).set_index("model")
 tables_4_to_7.round(1)
 
@@ -373,13 +460,28 @@ tables_4_to_7.round(1)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-conv, separable = tables_4_to_7.loc["Conv MobileNet"], tables_4_to_7.loc["MobileNet"]
-print(f"counted Conv MobileNet vs the paper: {conv['Million Mult-Adds'] / conv['paper'] - 1:+.2%} Mult-Adds, "
-      f"{conv['Million Parameters'] / conv['paper '] - 1:+.2%} parameters")
-print(f"full convolutions cost {conv['Million Mult-Adds'] / separable['Million Mult-Adds']:.1f}x the Mult-Adds "
-      f"and {conv['Million Parameters'] / separable['Million Parameters']:.1f}x the parameters of separable ones")
-accuracy = reference.paper_models().set_index("model").loc[["Conv MobileNet", "MobileNet"], "top1"]
-print(f"for {accuracy['Conv MobileNet'] - accuracy['MobileNet']:.1f} points more ImageNet top-1 (paper, Table 4)")
+conv, separable = (
+    tables_4_to_7.loc["Conv MobileNet"],
+    tables_4_to_7.loc["MobileNet"],
+)
+mult_adds, params = "Million Mult-Adds", "Million Parameters"
+print(
+    "counted Conv MobileNet vs the paper: "
+    f"{conv[mult_adds] / conv['paper'] - 1:+.2%} Mult-Adds, "
+    f"{conv[params] / conv['paper '] - 1:+.2%} parameters"
+)
+print(
+    f"full convolutions cost {conv[mult_adds] / separable[mult_adds]:.1f}x "
+    f"the Mult-Adds and {conv[params] / separable[params]:.1f}x the "
+    "parameters of separable ones"
+)
+accuracy = (
+    reference.paper_models()
+    .set_index("model")
+    .loc[["Conv MobileNet", "MobileNet"], "top1"]
+)
+gain = accuracy["Conv MobileNet"] - accuracy["MobileNet"]
+print(f"for {gain:.1f} points more ImageNet top-1 (paper, Table 4)")
 
 # %% [markdown]
 # The whole network saves a little less than a single wide layer would
@@ -408,7 +510,9 @@ def parameter_counts(alpha):
     }
 
 
-pd.DataFrame({alpha: parameter_counts(alpha) for alpha in (1.0, 0.75, 0.5, 0.25)}).T.rename_axis("alpha")
+pd.DataFrame(
+    {alpha: parameter_counts(alpha) for alpha in (1.0, 0.75, 0.5, 0.25)}
+).T.rename_axis("alpha")
 
 # %% [markdown]
 # The report's column is exactly Keras' count of the network **without its
@@ -420,9 +524,14 @@ pd.DataFrame({alpha: parameter_counts(alpha) for alpha in (1.0, 0.75, 0.5, 0.25)
 # %%
 # NBVAL_CHECK_OUTPUT
 for classes in (10, 1000):
-    head = costs.model_cost(mobilenet(classes=classes)).set_index("layer").loc["conv_preds", "params"]
+    head = (
+        costs.model_cost(mobilenet(classes=classes))
+        .set_index("layer")
+        .loc["conv_preds", "params"]
+    )
     print(f"{classes:>4}-class classifier: {head:>9,} parameters")
-print(f"network without classifier: {mobilenet(include_top=False).count_params():,} parameters")
+body = mobilenet(include_top=False).count_params()
+print(f"network without classifier: {body:,} parameters")
 
 # %% [markdown]
 # So the report's parameter column is neither the paper's count (which includes
@@ -439,16 +548,37 @@ print(f"network without classifier: {mobilenet(include_top=False).count_params()
 # NBVAL_CHECK_OUTPUT
 def counts_at_64(**model_args):
     shape = (64, 64, 3)
-    return {"no classifier": mobilenet(input_shape=shape, include_top=False, **model_args).count_params() / 1e6,
-            "10-class classifier": mobilenet(input_shape=shape, classes=10, **model_args).count_params() / 1e6}
+    return {
+        "no classifier": mobilenet(
+            input_shape=shape, include_top=False, **model_args
+        ).count_params()
+        / 1e6,
+        "10-class classifier": mobilenet(
+            input_shape=shape, classes=10, **model_args
+        ).count_params()
+        / 1e6,
+    }
 
 
-narrow_vs_shallow = pd.DataFrame({"0.75 MobileNet-64": counts_at_64(alpha=0.75),
-                                  "Shallow MobileNet-64": counts_at_64(shallow=True)}).T
-narrow_vs_shallow["report"] = [reference.REPORT["narrow_vs_shallow"][m][1] for m in narrow_vs_shallow.index]
+narrow_vs_shallow = pd.DataFrame(
+    {
+        "0.75 MobileNet-64": counts_at_64(alpha=0.75),
+        "Shallow MobileNet-64": counts_at_64(shallow=True),
+    }
+).T
+narrow_vs_shallow["report"] = [
+    reference.REPORT["narrow_vs_shallow"][m][1]
+    for m in narrow_vs_shallow.index
+]
 narrow_vs_shallow["the report's figure is"] = [
-    next((count for count in ("no classifier", "10-class classifier") if round(row[count], 2) == row["report"]),
-         "neither")
+    next(
+        (
+            count
+            for count in ("no classifier", "10-class classifier")
+            if round(row[count], 2) == row["report"]
+        ),
+        "neither",
+    )
     for _, row in narrow_vs_shallow.iterrows()
 ]
 narrow_vs_shallow
@@ -471,29 +601,68 @@ narrow_vs_shallow
 if PROFILE == "smoke":
     alphas, sizes = [0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224]
 else:
-    alphas, sizes = np.round(np.arange(0.25, 1.0001, 0.05), 2).tolist(), list(range(96, 225, 16))
+    alphas, sizes = (
+        np.round(np.arange(0.25, 1.0001, 0.05), 2).tolist(),
+        list(range(96, 225, 16)),
+    )
 grid = []
 for alpha in alphas:
     for size in sizes:
-        counted = costs.model_cost(mobilenet(alpha=alpha, input_shape=(size, size, 3)))
-        grid.append({"alpha": alpha, "resolution": size, "mult_adds_m": counted["mult_adds"].sum() / 1e6,
-                     "params_m": counted["kernel_params"].sum() / 1e6})
+        counted = costs.model_cost(
+            mobilenet(alpha=alpha, input_shape=(size, size, 3))
+        )
+        grid.append(
+            {
+                "alpha": alpha,
+                "resolution": size,
+                "mult_adds_m": counted["mult_adds"].sum() / 1e6,
+                "params_m": counted["kernel_params"].sum() / 1e6,
+            }
+        )
 grid = pd.DataFrame(grid)
 print(f"counted {len(grid)} models")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-for ax, column, label in [(axes[0], "mult_adds_m", "million Mult-Adds"), (axes[1], "params_m", "million parameters")]:
+for ax, column, label in [
+    (axes[0], "mult_adds_m", "million Mult-Adds"),
+    (axes[1], "params_m", "million parameters"),
+]:
     table = grid.pivot(index="alpha", columns="resolution", values=column)
-    image = ax.imshow(table.values, origin="lower", aspect="auto", cmap="viridis",
-                      norm=plt.matplotlib.colors.LogNorm())
-    ax.set_xticks(range(len(table.columns)), table.columns, rotation=45 if len(table.columns) > 4 else 0)
+    image = ax.imshow(
+        table.values,
+        origin="lower",
+        aspect="auto",
+        cmap="viridis",
+        norm=plt.matplotlib.colors.LogNorm(),
+    )
+    ax.set_xticks(
+        range(len(table.columns)),
+        table.columns,
+        rotation=45 if len(table.columns) > 4 else 0,
+    )
     ax.set_yticks(range(len(table.index)), [f"{a:g}" for a in table.index])
     if len(table.index) <= 4:
         for (i, j), value in np.ndenumerate(table.values):
-            ax.text(j, i, f"{value:.0f}" if value >= 10 else f"{value:.1f}", ha="center", va="center", color="w")
-    ax.set(xlabel="input resolution (px)", ylabel="width multiplier α", title=label)
-    bar = fig.colorbar(image, ax=ax, ticks=ticker.LogLocator(subs=(1.0, 2.0, 5.0)), format=plain)
+            ax.text(
+                j,
+                i,
+                f"{value:.0f}" if value >= 10 else f"{value:.1f}",
+                ha="center",
+                va="center",
+                color="w",
+            )
+    ax.set(
+        xlabel="input resolution (px)",
+        ylabel="width multiplier α",
+        title=label,
+    )
+    bar = fig.colorbar(
+        image,
+        ax=ax,
+        ticks=ticker.LogLocator(subs=(1.0, 2.0, 5.0)),
+        format=plain,
+    )
     bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
 fig.suptitle("Mult-Adds fall with α and with ρ; parameters only with α")
 fig.tight_layout()
@@ -508,23 +677,61 @@ plt.show()
 # %%
 paper = reference.paper_models()
 fig, ax = plt.subplots(figsize=(7, 4.2))
-series = [(6, "o", "width α (Table 6), 224 px", "alpha", "α = {:g}", (-6, 6), "right"),
-          (7, "s", "resolution ρ (Table 7), α = 1", "resolution", "{:g} px", (8, -14), "left")]
+series = [
+    (
+        6,
+        "o",
+        "width α (Table 6), 224 px",
+        "alpha",
+        "α = {:g}",
+        (-6, 6),
+        "right",
+    ),
+    (
+        7,
+        "s",
+        "resolution ρ (Table 7), α = 1",
+        "resolution",
+        "{:g} px",
+        (8, -14),
+        "left",
+    ),
+]
 for table, marker, label, column, text, offset, align in series:
     rows = paper[paper["table"] == table]
     ax.plot(rows["mult_adds_m"], rows["top1"], marker=marker, label=label)
-    for _, row in rows[rows["model"] != "1.0 MobileNet-224"].iterrows():  # the shared point is labelled below
-        ax.annotate(text.format(row[column]), (row["mult_adds_m"], row["top1"]), fontsize=9,
-                    xytext=offset, textcoords="offset points", ha=align)
+    for _, row in rows[
+        rows["model"] != "1.0 MobileNet-224"
+    ].iterrows():  # the shared point is labelled below
+        ax.annotate(
+            text.format(row[column]),
+            (row["mult_adds_m"], row["top1"]),
+            fontsize=9,
+            xytext=offset,
+            textcoords="offset points",
+            ha=align,
+        )
 full = paper[paper["model"] == "1.0 MobileNet-224"].iloc[0]
-ax.annotate("α = 1, 224 px", (full["mult_adds_m"], full["top1"]), fontsize=9, xytext=(-6, 6),
-            textcoords="offset points", ha="right")
+ax.annotate(
+    "α = 1, 224 px",
+    (full["mult_adds_m"], full["top1"]),
+    fontsize=9,
+    xytext=(-6, 6),
+    textcoords="offset points",
+    ha="right",
+)
 widths = paper[paper["table"] == 6]
 fewer = widths["mult_adds_m"].max() / widths["mult_adds_m"].min()
 points = widths["top1"].max() - widths["top1"].min()
-ax.set(xscale="log", xlim=(20, 800), ylim=(49, 72.5), xlabel="million Mult-Adds (log scale)",
-       ylabel="ImageNet top-1 accuracy (%)",
-       title=f"Paper: {fewer:.0f}x fewer Mult-Adds cost {points:.0f} points of top-1 accuracy")
+ax.set(
+    xscale="log",
+    xlim=(20, 800),
+    ylim=(49, 72.5),
+    xlabel="million Mult-Adds (log scale)",
+    ylabel="ImageNet top-1 accuracy (%)",
+    title=f"Paper: {fewer:.0f}x fewer Mult-Adds cost {points:.0f} points "
+    "of top-1 accuracy",
+)
 ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
 ax.xaxis.set_major_formatter(plain)
 ax.xaxis.set_minor_formatter(ticker.NullFormatter())
@@ -558,7 +765,9 @@ plt.show()
 # end have no checker.
 
 # %%
-from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+from mnlib import (
+    exercises,
+)  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
 # ```{exercise-start} 01.1 A standard convolution's Mult-Adds
@@ -584,7 +793,14 @@ exercises.check("01.1", answer);
 
 # %%
 def standard_mult_adds(kernel, in_channels, out_channels, feature_map):
-    return kernel * kernel * in_channels * out_channels * feature_map * feature_map
+    return (
+        kernel
+        * kernel
+        * in_channels
+        * out_channels
+        * feature_map
+        * feature_map
+    )
 
 
 exercises.check("01.1", standard_mult_adds);
@@ -649,7 +865,10 @@ exercises.check("01.3", answer);
 # ```
 
 # %%
-exercises.check("01.3", separable_mult_adds(3, 512, 512, 14) / standard_mult_adds(3, 512, 512, 14));
+exercises.check(
+    "01.3",
+    separable_mult_adds(3, 512, 512, 14) / standard_mult_adds(3, 512, 512, 14),
+);
 
 # %% [markdown]
 # The same as $\frac{1}{N} + \frac{1}{D_K^2} = \frac{1}{512} + \frac{1}{9}$: it does not depend on $M$ or $D_F$.
@@ -681,7 +900,9 @@ exercises.check("01.4", answer);
 # ```
 
 # %%
-total = standard_mult_adds(3, 3, 32, 112)  # the first convolution: 224 px in, stride 2
+total = standard_mult_adds(
+    3, 3, 32, 112
+)  # the first convolution: 224 px in, stride 2
 channels, side = 32, 112
 for filters, stride in models.TABLE_1:
     side //= stride

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,7 +37,8 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab: install the course package when running there; nothing happens elsewhere.
+# Colab: install the course package, at the version these outputs were
+# made with, when running there; nothing happens elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
@@ -45,18 +46,24 @@ if "google.colab" in sys.modules:
 
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
-         "mnlib @ git+https://github.com/mobilenets-reproduced/mobilenets-reproduced"],
+         "mnlib @ git+https://github.com/mobilenets-reproduced/"
+         "mobilenets-reproduced@v0.1.0"],
         check=True,
     )
 
 # %% tags=["parameters"]
-PROFILE = "smoke"  # "smoke" or "full": nothing is trained here, both take seconds; "full" also compares with Keras at every alpha x resolution of the paper (16 models)
-ALPHA = 1.0  # width multiplier alpha of the model whose table is regenerated, in (0, 1]
-RESOLUTION = 224  # input size in pixels of that model, at least 32 (rho is RESOLUTION / 224)
-SMALL_RESOLUTION = 64  # the report's input size (Tiny ImageNet images), at least 32
+# "smoke" or "full": nothing is trained here, both take seconds; "full" also
+# compares with Keras at every alpha x resolution of the paper (16 models)
+PROFILE = "smoke"
+# width multiplier alpha of the model whose table is regenerated, in (0, 1]
+ALPHA = 1.0
+# input size in pixels of that model, at least 32 (rho is RESOLUTION / 224)
+RESOLUTION = 224
+# the report's input size (Tiny ImageNet images), at least 32
+SMALL_RESOLUTION = 64
 
 # %%
-import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+import mnlib  # first: imports TensorFlow quietly
 
 import inspect
 
@@ -84,8 +91,11 @@ if PROFILE not in ("smoke", "full"):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-pd.DataFrame(models.TABLE_1, columns=["pointwise filters N", "depthwise stride"],
-             index=pd.RangeIndex(1, len(models.TABLE_1) + 1, name="block"))
+pd.DataFrame(
+    models.TABLE_1,
+    columns=["pointwise filters N", "depthwise stride"],
+    index=pd.RangeIndex(1, len(models.TABLE_1) + 1, name="block"),
+)
 
 # %% [markdown]
 # The paper prints the last depthwise layer as "Conv dw / s2" although its
@@ -142,7 +152,11 @@ print(inspect.getsource(models.classifier_head))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for bad in [{"alpha": 1.5}, {"input_shape": (28, 28, 3)}, {"weights": "imagenet", "alpha": 0.3}]:
+for bad in [
+    {"alpha": 1.5},
+    {"input_shape": (28, 28, 3)},
+    {"weights": "imagenet", "alpha": 0.3},
+]:
     try:
         mobilenet(**bad)
     except ValueError as error:
@@ -172,26 +186,53 @@ with pd.option_context("display.max_rows", 40):
 # %%
 def compare_with_keras(alpha, size, classes, seed=0):
     ours = mobilenet(alpha=alpha, input_shape=(size, size, 3), classes=classes)
-    theirs = keras.applications.MobileNet(alpha=alpha, input_shape=(size, size, 3), classes=classes, weights=None)
+    theirs = keras.applications.MobileNet(
+        alpha=alpha, input_shape=(size, size, 3), classes=classes, weights=None
+    )
     rng = np.random.default_rng(seed)
-    theirs.set_weights([np.abs(rng.normal(0.5, 0.2, w.shape)) if "variance" in w.path else rng.normal(0, 0.2, w.shape)
-                        for w in theirs.weights])
-    ours.set_weights(theirs.get_weights())  # fails unless every weight has the same shape, in the same order
+    theirs.set_weights(
+        [
+            np.abs(rng.normal(0.5, 0.2, w.shape))
+            if "variance" in w.path
+            else rng.normal(0, 0.2, w.shape)
+            for w in theirs.weights
+        ]
+    )
+    # fails unless every weight has the same shape, in the same order
+    ours.set_weights(theirs.get_weights())
     images = rng.uniform(-1, 1, (4, size, size, 3)).astype("float32")
-    difference = np.abs(np.asarray(ours(images, training=False)) - np.asarray(theirs(images, training=False))).max()
-    return {"alpha": alpha, "resolution": size, "classes": classes, "layers": len(ours.layers),
-            "Keras layers": len(theirs.layers), "parameters": ours.count_params(),
-            "Keras parameters": theirs.count_params(), "outputs agree to 1e-5": bool(difference < 1e-5)}
+    difference = np.abs(
+        np.asarray(ours(images, training=False))
+        - np.asarray(theirs(images, training=False))
+    ).max()
+    return {
+        "alpha": alpha,
+        "resolution": size,
+        "classes": classes,
+        "layers": len(ours.layers),
+        "Keras layers": len(theirs.layers),
+        "parameters": ours.count_params(),
+        "Keras parameters": theirs.count_params(),
+        "outputs agree to 1e-5": bool(difference < 1e-5),
+    }
 
 
 if PROFILE == "smoke":
-    settings = [(1.0, 224, 1000), (0.5, SMALL_RESOLUTION, 10), (0.25, 128, 200)]
+    configurations = [
+        (1.0, 224, 1000),
+        (0.5, SMALL_RESOLUTION, 10),
+        (0.25, 128, 200),
+    ]
 else:
-    settings = [(a, r, 1000) for a in (0.25, 0.5, 0.75, 1.0) for r in (128, 160, 192, 224)]
+    configurations = [
+        (a, r, 1000)
+        for a in (0.25, 0.5, 0.75, 1.0)
+        for r in (128, 160, 192, 224)
+    ]
 
 # %%
 # NBVAL_CHECK_OUTPUT
-pd.DataFrame([compare_with_keras(*setting) for setting in settings])
+pd.DataFrame([compare_with_keras(*each) for each in configurations])
 
 # %% [markdown]
 # That equivalence is what makes `mobilenet(weights="imagenet")` possible: it
@@ -211,13 +252,25 @@ pd.DataFrame([compare_with_keras(*setting) for setting in settings])
 rows = []
 for alpha in (1.0, 0.5):
     for size in (224, 160, 128, SMALL_RESOLUTION):
-        body = mobilenet(alpha=alpha, input_shape=(size, size, 3), include_top=False)
-        full = costs.model_cost(mobilenet(alpha=alpha, input_shape=(size, size, 3)))
-        rows.append({"alpha": alpha, "resolution": size, "rho": round(size / 224, 3),
-                     "first conv output": tuple(body.get_layer("conv1").output.shape[1:]),
-                     "last feature map": tuple(body.output.shape[1:]),
-                     "million Mult-Adds": round(full["mult_adds"].sum() / 1e6, 1),
-                     "parameters": body.count_params()})
+        body = mobilenet(
+            alpha=alpha, input_shape=(size, size, 3), include_top=False
+        )
+        full = costs.model_cost(
+            mobilenet(alpha=alpha, input_shape=(size, size, 3))
+        )
+        rows.append(
+            {
+                "alpha": alpha,
+                "resolution": size,
+                "rho": round(size / 224, 3),
+                "first conv output": tuple(
+                    body.get_layer("conv1").output.shape[1:]
+                ),
+                "last feature map": tuple(body.output.shape[1:]),
+                "million Mult-Adds": round(full["mult_adds"].sum() / 1e6, 1),
+                "parameters": body.count_params(),
+            }
+        )
 pd.DataFrame(rows)
 
 # %% [markdown]
@@ -230,17 +283,24 @@ pd.DataFrame(rows)
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# costs.feature_map_sides reads each layer's output side from the built model
 def map_sizes(size):
     model = mobilenet(input_shape=(size, size, 3), include_top=False)
-    return [model.get_layer("conv1").output.shape[1]] + [
-        model.get_layer(f"conv_pw_{i}").output.shape[1] for i in range(1, len(models.TABLE_1) + 1)
-    ]
+    return costs.feature_map_sides(model)
 
 
 sides = pd.DataFrame(
-    {"stride": [2] + [stride for _, stride in models.TABLE_1],
-     **{f"{size} px input": map_sizes(size) for size in (224, SMALL_RESOLUTION)}},
-    index=pd.Index(["conv1"] + [str(i) for i in range(1, len(models.TABLE_1) + 1)], name="layer"),
+    {
+        "stride": [2] + [stride for _, stride in models.TABLE_1],
+        **{
+            f"{size} px input": map_sizes(size)
+            for size in (224, SMALL_RESOLUTION)
+        },
+    },
+    index=pd.Index(
+        ["conv1"] + [str(i) for i in range(1, len(models.TABLE_1) + 1)],
+        name="layer",
+    ),
 ).T
 sides
 
@@ -255,7 +315,13 @@ sides
 # map's side, its width the channels):
 
 # %%
-diagrams.stages(mobilenet(alpha=ALPHA, input_shape=(SMALL_RESOLUTION, SMALL_RESOLUTION, 3), include_top=False))
+diagrams.stages(
+    mobilenet(
+        alpha=ALPHA,
+        input_shape=(SMALL_RESOLUTION, SMALL_RESOLUTION, 3),
+        include_top=False,
+    )
+)
 plt.show()
 
 # %% [markdown]
@@ -265,11 +331,28 @@ plt.show()
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for size in (224, SMALL_RESOLUTION):
     sizes = sides.loc[f"{size} px input"].tolist()
-    ax.step(range(len(sizes)), sizes, where="mid", marker="o", label=f"{size} px input")
-    ax.annotate(f"{sizes[-1]}×{sizes[-1]}", (len(sizes) - 1, sizes[-1]), xytext=(6, 4), textcoords="offset points")
-ax.set(yscale="log", xticks=range(14), xticklabels=["conv1"] + [str(i) for i in range(1, 14)],
-       xlabel="layer (first convolution, then separable block)", ylabel="feature-map side (px, log scale)",
-       title=f"At {SMALL_RESOLUTION} px the last blocks see a {sizes[-1]}×{sizes[-1]} map")
+    ax.step(
+        range(len(sizes)),
+        sizes,
+        where="mid",
+        marker="o",
+        label=f"{size} px input",
+    )
+    ax.annotate(
+        f"{sizes[-1]}×{sizes[-1]}",
+        (len(sizes) - 1, sizes[-1]),
+        xytext=(6, 4),
+        textcoords="offset points",
+    )
+ax.set(
+    yscale="log",
+    xticks=range(14),
+    xticklabels=["conv1"] + [str(i) for i in range(1, 14)],
+    xlabel="layer (first convolution, then separable block)",
+    ylabel="feature-map side (px, log scale)",
+    title=f"At {SMALL_RESOLUTION} px the last blocks see a "
+    f"{sizes[-1]}×{sizes[-1]} map",
+)
 ax.legend()
 plt.show()
 
@@ -306,7 +389,9 @@ plt.show()
 # end have no checker.
 
 # %%
-from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+from mnlib import (
+    exercises,
+)  # the course's answer checker: exercises.check(id, answer)
 
 # %% [markdown]
 # ```{exercise-start} 02.1 Feature maps at 52 px
@@ -331,7 +416,8 @@ exercises.check("02.1", answer);
 # ```
 
 # %%
-exercises.check("02.1", tuple(int(side) for side in map_sizes(52)));
+small = mobilenet(input_shape=(52, 52, 3), include_top=False)
+exercises.check("02.1", tuple(costs.feature_map_sides(small)));
 
 # %% [markdown]
 # Halving 13 gives 6, not 7: a stride-2 block pads one row and one column at the bottom and right and
@@ -368,7 +454,12 @@ exercises.check("02.2", answer);
 def separable_block(x, filters, stride):
     if stride == 2:
         x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
-    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False)(x)
+    x = keras.layers.DepthwiseConv2D(
+        3,
+        strides=stride,
+        padding="same" if stride == 1 else "valid",
+        use_bias=False,
+    )(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.ReLU(6.0)(x)
     x = keras.layers.Conv2D(filters, 1, use_bias=False)(x)
