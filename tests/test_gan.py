@@ -1,5 +1,6 @@
 """mnlib.gan: the DCGAN's networks, its training step, resuming, KID, the classifier it is judged by."""
 
+import dataclasses
 import json
 
 import keras
@@ -46,8 +47,7 @@ def test_networks_follow_radford():
 
 
 def test_one_train_step_changes_both_networks():
-    keras.utils.set_random_seed(0)
-    model = gan.DCGAN(gan.generator(8, 32, width=4), gan.discriminator(32, width=4))
+    model = gan.DCGAN(gan.generator(8, 32, width=4, seed=1), gan.discriminator(32, width=4, seed=2))
     model.compile(jit_compile=False)
     batch = (tf.random.uniform([4, 32, 32, 3], -1, 1), tf.random.normal([4, 8]))
     before = [[w.numpy().copy() for w in net.trainable_weights] for net in (model.generator, model.discriminator)]
@@ -69,9 +69,13 @@ def tiny_images(tmp_path_factory):
     return images
 
 
-def _run(images, folder, epochs):
-    return gan.run(images, dataset="synthetic", classes=2, epochs=epochs, resolution=32, latent_dim=6, width=4,
-                   batch_size=4, seed=3, results_dir=folder, jit_compile=False, verbose=0)  # fmt: skip
+def _settings(folder, epochs, **fields):
+    return gan.gan_settings(profile="smoke", epochs=epochs, batch_size=4, results_dir=folder, classes=2, width=4,
+                            resolution=32, latent_dim=6, seed=3, jit_compile=False, **fields)  # fmt: skip
+
+
+def _run(images, folder, epochs, **options):
+    return gan.run(images, _settings(folder, epochs), verbose=0, **options)
 
 
 def test_resumed_run_equals_uninterrupted_one(tiny_images, tmp_path):
@@ -102,14 +106,30 @@ def test_kid_is_about_zero_for_one_distribution_and_positive_for_two():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(400, 32)), rng.normal(size=(400, 32))
     shifted = rng.normal(0.5, 1.0, size=(400, 32))
-    same, different = gan.kid(a, b), gan.kid(a, shifted)
+    same, different = float(gan.kid(a, b)), float(gan.kid(a, shifted))
     assert abs(same) < 0.02
     assert different > 0.2 and different > 20 * abs(same)
     # unbiased: the mean over many small samples of one distribution is about 0 (a biased MMD would be > 0)
-    small = [gan.kid(rng.normal(size=(20, 32)), rng.normal(size=(20, 32))) for _ in range(200)]
+    small = [float(gan.kid(rng.normal(size=(20, 32)), rng.normal(size=(20, 32)))) for _ in range(200)]
     assert abs(np.mean(small)) < 3 * np.std(small) / np.sqrt(len(small))
     # in subsets (as Bińkowski et al. with 1000 of many more): the same verdicts
-    assert abs(gan.kid(a, b, subset_size=100, subsets=20)) < 0.05 < gan.kid(a, shifted, subset_size=100, subsets=20)
+    assert abs(float(gan.kid(a, b, subset_size=100, subsets=20))) < 0.05
+    assert float(gan.kid(a, shifted, subset_size=100, subsets=20)) > 0.05
+
+
+def test_kid_reports_the_spread_over_subsets():
+    rng = np.random.default_rng(2)
+    a, shifted = rng.normal(size=(400, 16)), rng.normal(0.3, 1.0, size=(400, 16))
+    score = gan.kid(a, shifted, subset_size=100, subsets=30, seed=5)
+    assert isinstance(score, gan.KID) and score.subsets == 30 and score.subset_size == 100
+    assert 0 < score.std < score.mean  # subsets of 100 differ, far less than the distance itself
+    assert float(score) == score.mean
+    # the subsets are drawn from the seed's "kid_subsets" stream: same seed, same draws; another seed, others
+    assert gan.kid(a, shifted, subset_size=100, subsets=30, seed=5) == score
+    assert gan.kid(a, shifted, subset_size=100, subsets=30, seed=6).mean != score.mean
+    # on sets no larger than a subset, the mean is the estimate on all rows, the spread that of halves
+    whole = gan.kid(a[:50], shifted[:60])
+    assert whole.std > 0 and whole.subset_size == 30
 
 
 def test_nearest_finds_a_copy():
@@ -157,24 +177,170 @@ def _touch(path):
     return path
 
 
-def test_find_classifier_takes_chapter_6s_best_record(tmp_path):
+def test_judge_is_chapter_6s_best_network_of_the_same_classes(tmp_path):
     inputs = keras.Input((40, 40, 3))
     pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(5, 3)(inputs))
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(pooled))
-    model.save(tmp_path / "dogs.keras")
+    results.save_model(model, tmp_path / "dogs.keras")
     common = dict(dataset="synthetic", classes=3, resolution=40, model="mobilenet", model_args={}, params=1,
                   mult_adds=None, epochs=1, seconds=1.0, top5=None, history={}, profile="smoke", batch_size=4,
-                  training={"family": "mobilenet"}, environment={}, class_names=["a", "b", "c"])  # fmt: skip
-    results.write({**common, "id": "worse", "top1": 0.4, "notebook": "06_stanford_dogs", "model_file": "dogs.keras"},
-                  tmp_path)  # fmt: skip
-    results.write({**common, "id": "other-chapter", "top1": 0.9, "notebook": "03_width", "model_file": "dogs.keras"},
-                  tmp_path)  # fmt: skip
-    assert gan.find_classifier(tmp_path / "empty") is None
-    judge = gan.find_classifier(tmp_path)
-    assert (judge.source, judge.top1, judge.class_names, judge.resolution) == ("worse", 0.4, ["a", "b", "c"], 40)
+                  training={"family": "mobilenet"}, environment={}, class_names=["a", "b", "c"],
+                  notebook="06_stanford_dogs", model_file="dogs.keras")  # fmt: skip
+    results.write({**common, "id": "worse", "top1": 0.4}, tmp_path)
+    results.write({**common, "id": "better", "top1": 0.6}, tmp_path)
+    # competitors that must not win: another chapter, and other classes (a higher top-1 each)
+    results.write({**common, "id": "other-chapter", "top1": 0.9, "notebook": "03_width"}, tmp_path)
+    results.write({**common, "id": "four-classes", "top1": 0.95, "classes": 4,
+                   "class_names": ["a", "b", "c", "d"]}, tmp_path)  # fmt: skip
+    assert gan.judge(tmp_path / "empty", ["a", "b", "c"]) is None
+    assert gan.judge(tmp_path, ["a", "c", "b"]) is None  # the same classes in another order are others
+    judge = gan.judge(tmp_path, ["a", "b", "c"])
+    assert (judge.source, judge.top1, judge.class_names, judge.resolution) == ("better", 0.6, ["a", "b", "c"], 40)
     images = np.random.default_rng(0).uniform(-1, 1, (5, 64, 64, 3)).astype("float32")
     probabilities = judge.predict(images)
     assert probabilities.shape == (5, 3)
     np.testing.assert_allclose(probabilities.sum(1), 1, rtol=1e-5)
     assert judge.features(images).shape == (5, 5)
-    assert json.loads((tmp_path / "worse.json").read_text())["model_file"] == "dogs.keras"
+    assert json.loads((tmp_path / "better.json").read_text())["model_file"] == "dogs.keras"
+
+
+def test_label_smoothing_and_label_noise_move_the_targets():
+    def model(**tricks):
+        built = gan.DCGAN(gan.generator(4, 32, 2, seed=0), gan.discriminator(32, 2, seed=1), **tricks)
+        built.compile(jit_compile=False)
+        return built
+
+    logits = tf.zeros([256, 1])
+    plain = model()
+    np.testing.assert_array_equal(plain.targets(logits, 1, 0), 1.0)
+    np.testing.assert_array_equal(plain.targets(logits, 0, 1), 0.0)
+    smooth = model(label_smoothing=0.1)  # one-sided: real targets 0.9, generated still 0
+    np.testing.assert_allclose(smooth.targets(logits, 1, 0), 0.9)
+    np.testing.assert_array_equal(smooth.targets(logits, 0, 1), 0.0)
+    noisy = model(label_noise=0.2, seed=4)
+    real, fake = noisy.targets(logits, 1, 0).numpy(), noisy.targets(logits, 0, 1).numpy()
+    assert real.min() >= 0.8 and real.max() <= 1.0 and real.std() > 0.03  # moved towards 0, by up to 0.2
+    assert fake.min() >= 0.0 and fake.max() <= 0.2 and fake.std() > 0.03  # moved towards 1
+    np.testing.assert_array_equal(noisy.targets(logits, 1, 0), real)  # a function of the seed and the step
+    noisy.d_optimizer.iterations.assign(1)
+    assert not np.array_equal(noisy.targets(logits, 1, 0), real)  # the next step draws anew
+    other = model(label_noise=0.2, seed=5)
+    assert not np.array_equal(other.targets(logits, 1, 0), real)  # the seed matters
+    # and the trick reaches the loss: one step of each from the same weights and batch differs
+    batch = (tf.random.uniform([4, 32, 32, 3], -1, 1, seed=1), tf.random.normal([4, 4], seed=2))
+    losses = [float(m.train_step(batch)["d_loss"]) for m in (model(), model(label_smoothing=0.3))]
+    assert losses[1] != pytest.approx(losses[0], rel=1e-3)
+
+
+def test_noise_streams_are_apart():
+    z = gan.noise(0, "train", 8, 5, step=3)
+    np.testing.assert_array_equal(z, gan.noise(0, "train", 8, 5, step=3))
+    others = [gan.noise(0, "train", 8, 5, step=4), gan.noise(1, "train", 8, 5, step=3)]
+    others += [gan.noise(0, purpose, 8, 5, step=3) for purpose in ("samples", "kid", "grid")]
+    assert all(not np.allclose(z, other) for other in others)
+    with pytest.raises(ValueError, match="purpose"):
+        gan.noise(0, "shuffle", 8, 5)
+
+
+def test_kid_probe_scores_a_generator_against_its_reference():
+    network = gan.generator(4, 32, 2, seed=3)
+
+    def features(images):
+        return np.asarray(images).reshape(len(images), -1)[:, :16] * 10
+
+    own = features(gan.generate(network, gan.noise(9, "samples", 300, 4)))
+    probe = gan.KIDProbe(features, own, name="pixels", samples=200)
+    same = probe.score(network, seed=0)
+    assert isinstance(same, gan.KID) and abs(same.mean) < 3 * max(same.std, 1e-6)
+    assert probe.score(network, seed=0) == same  # fixed noise: the same score
+    far = gan.KIDProbe(features, own + 1.0, name="shifted", samples=200).score(network, seed=0)
+    assert far.mean > 10 * max(abs(same.mean), same.std)
+
+
+def _mark_checkpoint(folder, record):
+    """A file in the run's checkpoint folder: gone after a run that starts from scratch."""
+    marker = gan.line_folder(folder, results.configuration(record)) / "state" / "marker"
+    marker.write_text("")
+    return marker
+
+
+def test_force_trains_again_from_scratch_and_sets_the_old_record_aside(tiny_images, tmp_path):
+    first = _run(tiny_images, tmp_path, 1)
+    marker = _mark_checkpoint(tmp_path, first)
+    assert _run(tiny_images, tmp_path, 1)["created"] == first["created"] and marker.exists()  # reused
+    again = _run(tiny_images, tmp_path, 1, force=True)
+    assert not marker.exists()  # the checkpoint was not used: trained from scratch
+    assert again["history"]["d_loss"] == pytest.approx(first["history"]["d_loss"], rel=1e-5)  # from the seed
+    assert any("stale" in path.name for path in tmp_path.iterdir())
+
+
+def test_a_record_of_other_code_is_set_aside_and_retrained(tiny_images, tmp_path, capsys):
+    first = _run(tiny_images, tmp_path, 1)
+    path = tmp_path / f"{first['id']}.json"
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "code_version": "an older one"}))
+    marker = _mark_checkpoint(tmp_path, first)
+    again = _run(tiny_images, tmp_path, 1)
+    assert not marker.exists() and again["code_version"] == results.CODE_VERSION
+    assert any("stale" in p.name for p in tmp_path.iterdir())
+    assert "an older one" in capsys.readouterr().out  # one line says why
+
+
+def test_a_diverged_run_stops_and_says_so(tiny_images, tmp_path, monkeypatch, capsys):
+    class Diverging(gan.DCGAN):
+        def train_step(self, data):
+            super().train_step(data)
+            self.trackers["g_loss"].update_state(float("nan"))  # as a NaN loss of this step would
+            return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    monkeypatch.setattr("mnlib.gan.training.DCGAN", Diverging)
+    record = _run(tiny_images, tmp_path, 3)
+    assert record["diverged"] is True and record["diverged_epoch"] == 1
+    assert len(record["history"]["g_loss"]) == 1  # stopped after the first epoch
+    assert "diverged in epoch 1" in capsys.readouterr().out
+
+
+def test_settings_are_checked_and_filled_from_the_profile(tmp_path):
+    smoke = gan.gan_settings(profile="smoke", results_dir=tmp_path)
+    assert (smoke.dataset, smoke.width, smoke.classes) == ("synthetic", 16, 10)
+    assert gan.gan_settings(profile="full", results_dir=tmp_path).augmentation_seeds >= 3
+    with pytest.raises(ValueError, match="label_noise"):
+        dataclasses.replace(smoke, label_noise=0.5)
+    with pytest.raises(ValueError, match="epochs"):
+        dataclasses.replace(smoke, epochs=0)
+    with pytest.raises(TypeError, match="no field"):
+        gan.gan_settings(profile="smoke", epoch=3)
+
+
+def test_jpeg_is_small_and_closes_the_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.imshow(np.random.default_rng(0).uniform(size=(64, 64, 3)))
+    picture = gan.jpeg(fig)
+    assert picture.data[:2] == b"\xff\xd8" and picture.format == "jpeg"
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_compare_trains_three_arms_on_the_same_real_images(tiny_images, tmp_path):
+    from mnlib.gan import augmentation
+
+    root = tmp_path / "dogs"
+    data.synthetic("stanford-dogs", root, classes=2, images_per_class=8, eval_images_per_class=3, quirks=False)
+    train, _ = data.stanford_dogs(root, "train")
+    val, _ = data.stanford_dogs(root, "test")
+    white = np.full((6, 32, 32, 3), 255, np.uint8)
+    # one epoch of the pooled stream: every real image once and every generated one once, no more
+    epoch = list(augmentation._pooled(train, white, np.zeros(6, np.int32), 0, 0, 32).take(len(train) + 6))
+    assert sum(float(np.min(x)) > 0.5 for x, _ in epoch) == 6
+    judge = gan.Classifier(keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                                             keras.layers.Dense(2, activation="softmax")]), ["a", "b"], 32)  # fmt: skip
+    generated = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+    found = gan.compare(train, val, generated, judge, epochs=1, batch_size=8, results_dir=tmp_path)
+    assert found["steps"] == {"real": 2, "real + generated": 3, "real, as many steps": 3}
+    (run,) = found["seeds"]
+    for arm in gan.ARMS:
+        assert len(run[arm]["correct"]) == len(val) == found["test_images"]
+        assert run[arm]["top1"] == pytest.approx(np.mean(run[arm]["correct"]))
+    assert sum(found["labels"]) == 8
+    assert gan.compare(train, val, generated, judge, epochs=1, batch_size=8, results_dir=tmp_path) == found

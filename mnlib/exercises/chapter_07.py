@@ -51,7 +51,7 @@ def _discriminator_last_map() -> tuple[int, ...]:
 
 
 def _kid(real, fake):
-    return gan.kid(real, fake)
+    return float(gan.kid(real, fake))
 
 
 def _kid_cases():

@@ -1,121 +1,164 @@
-"""Does adding a GAN's samples to the training images help a classifier? One controlled comparison.
+"""Does adding a GAN's samples to the training images help a classifier? A controlled comparison.
 
-:func:`compare` trains the same small MobileNet twice, from the same initial
-weights, for the same number of steps of the same batch size (the same
-budget), and evaluates both on the same validation images:
+:func:`compare` trains the same small MobileNet three times per seed, from
+the same initial weights, with the same augmentation (:func:`mnlib.data.augment_image`
+on every image, real or generated), and scores the three on the same test
+images, image by image:
 
-* on the real training images alone;
-* on the real images pooled with generated ones, each labelled with the
-  class a trained classifier (the *judge*, :class:`~mnlib.gan.Classifier`)
-  gives it - pseudo-labels, since an unconditional DCGAN does not know
-  classes. Every batch is drawn from the pool, so about ``generated / (real
-  + generated)`` of each batch is generated.
+* ``"real"``: the real training images, ``epochs`` times;
+* ``"real + generated"``: the same real images ``epochs`` times (each seen
+  exactly as often as in ``"real"``) and as many generated images, mixed in
+  a seeded order; each generated image is labelled with the class a trained
+  classifier (the *judge*, :class:`~mnlib.gan.Classifier`) gives it
+  (pseudo-labels: an unconditional DCGAN does not know classes). More
+  steps than ``"real"``: the extra images add steps, they replace nothing;
+* ``"real, as many steps"``: the control arm: the real images only, for as
+  many steps as ``"real + generated"`` (what the extra steps do without a
+  GAN).
 
-The result is kept as JSON in ``<results_dir>/gan/`` and loaded, not
-retrained, by a rerun with the same settings. Introduced in chapter 7.
+The question "do the GAN's images help" is ``"real + generated"`` against
+the control, paired on the same test images (:func:`mnlib.stats.paired`,
+McNemar's test), per seed; over several seeds the differences get a mean
+and an interval (:func:`mnlib.stats.spread`). What it cannot show: whether
+a better GAN would help, or whether the judge's labels are right (a judge
+near chance labels at random).
+
+Generated images are kept as uint8 (a quarter of float32); the real ones
+are read from their files each epoch. The result is kept as JSON in
+``<results_dir>/gan/`` and loaded, not retrained, by a rerun with the same
+settings. Introduced in chapter 7.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pathlib
 
 import numpy as np
 import tensorflow as tf
 
-from mnlib import results
+from mnlib import results, streams
 
-__all__ = ["compare"]
+__all__ = ["compare", "ARMS"]
 
-
-def _model(resolution, classes, alpha, seed):
-    import keras
-
-    from mnlib.models import mobilenet
-
-    keras.utils.set_random_seed(seed)
-    return mobilenet(alpha=alpha, input_shape=(resolution, resolution, 3), classes=classes)
+#: The three arms, in the order they are trained.
+ARMS = ("real", "real + generated", "real, as many steps")
 
 
-def compare(
-    train,
-    val,
-    images,
-    judge,
-    *,
-    classes: int,
-    resolution: int,
-    epochs: int,
-    batch_size: int = 32,
-    alpha: float = 0.25,
-    seed: int = 0,
-    results_dir="results",
-    key: str = "",
-    verbose: int = 0,
-) -> dict:
-    """Top-1 of a MobileNet trained on real images alone and on real + generated ones, same budget.
+def compare(train, val, generated, judge, *, epochs, batch_size=32, seeds=(0,), alpha=0.25, results_dir="results",
+            key="", verbose=0) -> dict:  # fmt: skip
+    """Top-1 and per-image correctness of three MobileNets (:data:`ARMS`), per seed.
 
     Args:
-        train, val: a loader's training and validation datasets (:class:`mnlib.data.FileDataset`).
-        images: generated images ``[m, r, r, 3]`` in [-1, 1], at ``resolution``.
+        train, val: a loader's training and test datasets (:class:`mnlib.data.FileDataset`).
+        generated: generated images ``[m, r, r, 3]`` in [-1, 1]; ``r`` is
+            the resolution every arm trains at.
         judge: the :class:`~mnlib.gan.Classifier` that labels them (its
-            classes must be the datasets' classes, in the same order).
-        classes: number of classes. resolution: the side of the images (px).
-        epochs: epochs of real images for the real-only run; both runs take
-            ``epochs * ceil(len(train) / batch_size)`` steps of ``batch_size``.
-        alpha: the MobileNet's width multiplier (default 0.25: quick).
-        seed: initial weights and data order (the same for both runs).
-        results_dir: where the result is kept (``gan/augmentation-<id>.json``).
+            classes are the datasets', in the same order).
+        epochs: passes over the real images in every arm.
+        batch_size: images per step. alpha: the MobileNet's width (0.25: quick).
+        seeds: one run of each arm per seed (initial weights, order, augmentation).
+        results_dir: where the result is kept (``gan/augmentation-<digest>.json``).
         key: what else identifies the experiment (e.g. the GAN's record id).
 
     Returns:
-        ``{"real": {"top1", "loss"}, "real+generated": {...}, "generated":
-        m, "real_images": n, "steps": ..., "mean_confidence": of the
-        judge's labels, "labels": counts per class, "validation_images": ...}``.
+        ``{"settings", "seeds": [{"seed", arm: {"top1", "correct": [bool per
+        test image]}...}], "steps": {arm: steps}, "generated": m,
+        "real_images": n, "test_images", "labels": counts per class of the
+        judge's labels, "mean_confidence": the judge's mean top probability}``.
     """
-    from mnlib import data
-    from mnlib.train import evaluate, fit
+    from mnlib import checks
 
-    images = np.asarray(images, np.float32)
-    settings = dict(key=key, classes=classes, resolution=resolution, epochs=epochs, batch_size=batch_size,
-                    alpha=alpha, seed=seed, generated=len(images), real=len(train), judge=judge.source)  # fmt: skip
+    generated = np.asarray(generated, np.float32)
+    resolution = int(generated.shape[1])
+    classes = int(judge.model.output_shape[-1])
+    settings = dict(key=key, classes=classes, resolution=resolution, epochs=checks.integer("epochs", epochs, 1),
+                    batch_size=checks.integer("batch_size", batch_size, 2), alpha=float(alpha),
+                    seeds=[checks.integer("seed", s, 0) for s in seeds], generated=len(generated), real=len(train),
+                    judge=judge.source)  # fmt: skip
     path = pathlib.Path(results_dir) / "gan" / f"augmentation-{_digest(settings)}.json"
     saved = results.read_json(path)
-    if isinstance(saved, dict) and saved.get("settings") == results._canonical(settings):
+    if isinstance(saved, dict) and saved.get("settings") == settings and saved.get("code") == results.CODE_VERSION:
         return saved
-    if judge.model.output_shape[-1] != classes:
-        raise ValueError(f"the judge has {judge.model.output_shape[-1]} classes, the data {classes}; they must agree.")
-    probabilities = judge.predict(images)
+    probabilities = judge.predict(generated)
     labels = probabilities.argmax(axis=1).astype(np.int32)
-    steps = -(-len(train) // batch_size)
-    options = dict(resolution=resolution, family="mobilenet", augment=True, shuffle=True, seed=seed, epochs=None)
-    val_batches = data.pipeline(val, resolution=resolution, family="mobilenet", batch_size=64, shuffle=False)
-
-    def real(first):
-        return data.pipeline(train, batch_size=batch_size, epoch=first, **options)
-
-    def pooled(first):
-        share = len(images) / (len(images) + len(train))
-        real_images = data.pipeline(train, batch_size=64, epoch=first, **options).unbatch()
-        fake = tf.data.Dataset.from_tensor_slices((images, labels)).repeat().shuffle(len(images), seed=seed + first)
-        mixed = tf.data.Dataset.sample_from_datasets([real_images, fake], [1 - share, share], seed=seed + first)
-        return mixed.batch(batch_size)
-
-    scores = {}
-    for name, stream in (("real", real), ("real+generated", pooled)):
-        model = _model(resolution, classes, alpha, seed)
-        fit(model, stream, None, epochs=epochs, steps_per_epoch=steps, recalibrate=5, verbose=verbose)
-        found = evaluate(model, val_batches)
-        scores[name] = {"top1": found["top1"], "loss": found["loss"]}
+    pixels = np.asarray(tf.round((generated + 1.0) * 127.5), np.uint8)
+    steps = {"real": -(-len(train) // batch_size)}
+    steps["real + generated"] = steps["real, as many steps"] = -(-(len(train) + len(generated)) // batch_size)
+    runs = [_one_seed(train, val, pixels, labels, settings, seed, steps, verbose) for seed in settings["seeds"]]
     result = {
-        "settings": settings, **scores, "generated": len(images), "real_images": len(train), "steps": steps * epochs,
+        "settings": settings, "code": results.CODE_VERSION, "seeds": runs, "steps": steps,
+        "generated": len(generated), "real_images": len(train), "test_images": len(val),
+        "labels": np.bincount(labels, minlength=classes).tolist(),
         "mean_confidence": float(probabilities.max(axis=1).mean()),
-        "labels": np.bincount(labels, minlength=classes).tolist(), "validation_images": len(val),
     }  # fmt: skip
     results.write_json(path, result)
     return results.read_json(path)
 
 
-def _digest(settings) -> str:
-    import hashlib
+def _one_seed(train, val, pixels, labels, settings, seed, steps, verbose) -> dict:
+    """The three arms at one seed, from the same initial weights."""
+    from mnlib import data
+    from mnlib.models import mobilenet
+    from mnlib.train import fit
 
-    return hashlib.sha256(results._key(settings).encode()).hexdigest()[:12]
+    r, batch = settings["resolution"], settings["batch_size"]
+    with streams.seeded(seed, "init"):
+        start = mobilenet(alpha=settings["alpha"], input_shape=(r, r, 3), classes=settings["classes"])
+    initial = start.get_weights()
+    options = dict(resolution=r, family="mobilenet", augment=True, shuffle=True, seed=seed, epochs=None)
+    streams_of = {
+        "real": lambda first: data.pipeline(train, batch_size=batch, epoch=first, **options),
+        "real + generated": lambda first: _pooled(train, pixels, labels, seed, first, r).batch(batch),
+        "real, as many steps": lambda first: data.pipeline(train, batch_size=batch, epoch=first, **options),
+    }
+    test = data.pipeline(val, resolution=r, family="mobilenet", batch_size=64, shuffle=False)
+    row = {"seed": seed}
+    for arm, stream in streams_of.items():
+        start.set_weights(initial)
+        fit(start, stream, None, epochs=settings["epochs"], steps_per_epoch=steps[arm], recalibrate=5,
+            verbose=verbose)  # fmt: skip
+        correct = np.concatenate([np.asarray(start(x, training=False)).argmax(1) == np.asarray(y) for x, y in test])
+        row[arm] = {"top1": float(correct.mean()), "correct": correct.tolist()}
+    return row
+
+
+def _pooled(train, pixels, labels, seed, first, resolution) -> tf.data.Dataset:
+    """Single images ``(x, label)`` without end: each epoch, every real image and every generated one once.
+
+    The real images come from :func:`mnlib.data.pipeline` (the same order
+    and augmentation as the ``"real"`` arm's epoch); the generated ones in
+    the ``"data_order"`` stream's order (index 1), augmented from the
+    ``"augmentation"`` stream (index 1); the two are interleaved in an
+    order drawn from the ``"subset"`` stream.
+    """
+    from mnlib import data
+
+    n, m = len(train), len(pixels)
+    real = data.pipeline(train, resolution=resolution, family="mobilenet", batch_size=256, augment=True,
+                         shuffle=True, seed=seed, epoch=first, epochs=None).unbatch()  # fmt: skip
+    images, classes = tf.constant(pixels), tf.constant(labels)
+
+    def generated_epoch(epoch):
+        order = tf.argsort(tf.random.stateless_uniform([m], seed=streams.key(seed, "data_order", 1, epoch)))
+
+        def one(position, index):
+            key = streams.key(seed, "augmentation", 1, epoch, position)
+            image = data.augment_image(tf.cast(images[index], tf.float32), resolution, key)
+            return data.preprocess(image, "mobilenet"), classes[index]
+
+        positions = tf.range(m, dtype=tf.int64)
+        return tf.data.Dataset.from_tensor_slices((positions, order)).map(one, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def choices(epoch):
+        draw = tf.random.stateless_uniform([n + m], seed=streams.key(seed, "subset", 1, epoch))
+        return tf.data.Dataset.from_tensor_slices(tf.cast(tf.argsort(draw) >= n, tf.int64))
+
+    epochs = tf.data.Dataset.counter(start=first)
+    fake = epochs.flat_map(generated_epoch)
+    return tf.data.Dataset.choose_from_datasets([real, fake], epochs.flat_map(choices))
+
+
+def _digest(settings) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]

@@ -1,4 +1,4 @@
-"""The DCGAN's two networks, as Radford et al. (2015, arXiv:1511.06434) build them.
+"""The DCGAN's two networks, after Radford et al. (2015, arXiv:1511.06434).
 
 * :func:`generator` maps a noise vector ``z`` (``latent_dim`` numbers drawn from
   N(0, 1)) to an image: a dense projection to a 4 x 4 map, then transposed
@@ -13,8 +13,11 @@
 Every kernel starts from N(0, 0.02) (the paper's "zero-centered Normal
 distribution with standard deviation 0.02"), batch norm's scale from
 N(1, 0.02) and its shift at 0 (PyTorch's DCGAN example; the paper does not say).
-Kernel 4 with stride 2 divides evenly, which avoids the checkerboard patterns
-of kernel 3 or 5 (Odena et al. 2016; keras-io's GAN-ADA example).
+The paper draws 5 x 5 kernels and a uniform z; kernel 4 and a normal z are
+the choices of the reference DCGAN code that most ports follow (Soumith
+Chintala's ``dcgan.torch`` and PyTorch's DCGAN example). A kernel divisible
+by its stride reduces, not removes, the checkerboard artefacts of transposed
+convolutions (Odena et al. 2016).
 
 Sizes: 32, 64 or 128 px (:data:`RESOLUTIONS`): 3, 4 or 5 doubling stages from
 4 x 4. ``width`` is the channels of the generator's last hidden stage and of
@@ -38,8 +41,13 @@ RESOLUTIONS = (32, 64, 128)
 _BASE = 4  # side of the generator's first map and of the discriminator's last
 
 
-def _init(seed=None):
-    return keras.initializers.RandomNormal(0.0, 0.02, seed=seed)
+def _init(seed, layer):
+    """N(0, 0.02); seeded per layer when the network has a seed."""
+    return keras.initializers.RandomNormal(0.0, 0.02, seed=_layer_seed(seed, layer))
+
+
+def _layer_seed(seed, layer):
+    return None if seed is None else (int(seed) + layer) % (2**31 - 1)
 
 
 def _is_int(value) -> bool:
@@ -76,7 +84,9 @@ def _stages(resolution: int) -> int:
     return {32: 3, 64: 4, 128: 5}[resolution]
 
 
-def generator(latent_dim: int = 100, resolution: int = 64, width: int = 64, name: str = "generator") -> keras.Model:
+def generator(
+    latent_dim: int = 100, resolution: int = 64, width: int = 64, name: str = "generator", *, seed: int | None = None
+) -> keras.Model:
     """The DCGAN generator: noise ``[batch, latent_dim]`` -> images ``[batch, r, r, 3]`` in [-1, 1].
 
     Dense projection to ``4 x 4 x width * 2**(stages - 1)`` (no bias: batch
@@ -91,6 +101,8 @@ def generator(latent_dim: int = 100, resolution: int = 64, width: int = 64, name
         resolution: side ``r`` of the images, 32, 64 or 128 px.
         width: channels of the last hidden stage (>= 1; default 64).
         name: the model's name.
+        seed: seeds the initial weights (an integer, e.g.
+            ``mnlib.streams``' ``"init"`` stream); None: Keras' global one.
 
     Raises:
         ValueError: a size outside what is allowed, saying what is.
@@ -99,22 +111,24 @@ def generator(latent_dim: int = 100, resolution: int = 64, width: int = 64, name
     stages = _stages(resolution)
     channels = width * 2 ** (stages - 1)
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(_BASE * _BASE * channels, use_bias=False, kernel_initializer=_init(), name="project")(z)
+    x = layers.Dense(_BASE * _BASE * channels, use_bias=False, kernel_initializer=_init(seed, 0), name="project")(z)
     x = layers.Reshape((_BASE, _BASE, channels), name="reshape")(x)
-    x = _norm(x, "project_bn")
+    x = _norm(x, "project_bn", seed, 100)
     x = layers.ReLU(name="project_relu")(x)
     for stage in range(1, stages):
         channels //= 2
-        x = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=_init(),
+        x = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=_init(seed, stage),
                                    name=f"up{stage}")(x)  # fmt: skip
-        x = _norm(x, f"up{stage}_bn")
+        x = _norm(x, f"up{stage}_bn", seed, 100 + stage)
         x = layers.ReLU(name=f"up{stage}_relu")(x)
-    x = layers.Conv2DTranspose(3, 4, 2, "same", kernel_initializer=_init(), name=f"up{stages}")(x)
+    x = layers.Conv2DTranspose(3, 4, 2, "same", kernel_initializer=_init(seed, stages), name=f"up{stages}")(x)
     images = layers.Activation("tanh", name="tanh", dtype="float32")(x)
     return keras.Model(z, images, name=name)
 
 
-def discriminator(resolution: int = 64, width: int = 64, name: str = "discriminator") -> keras.Model:
+def discriminator(
+    resolution: int = 64, width: int = 64, name: str = "discriminator", *, seed: int | None = None
+) -> keras.Model:
     """The DCGAN discriminator: images ``[batch, r, r, 3]`` in [-1, 1] -> one logit ``[batch, 1]``.
 
     ``stages`` convolutions (kernel 4, stride 2, ``"same"``) from ``width``
@@ -126,6 +140,7 @@ def discriminator(resolution: int = 64, width: int = 64, name: str = "discrimina
         resolution: side ``r`` of the images, 32, 64 or 128 px.
         width: channels of the first convolution (>= 1; default 64).
         name: the model's name.
+        seed: seeds the initial weights (an integer); None: Keras' global one.
 
     Raises:
         ValueError: a size outside what is allowed, saying what is.
@@ -134,18 +149,17 @@ def discriminator(resolution: int = 64, width: int = 64, name: str = "discrimina
     images = keras.Input((resolution, resolution, 3), name="images")
     x, channels = images, width
     for stage in range(1, _stages(resolution) + 1):
-        x = layers.Conv2D(channels, 4, 2, "same", use_bias=stage == 1, kernel_initializer=_init(),
+        x = layers.Conv2D(channels, 4, 2, "same", use_bias=stage == 1, kernel_initializer=_init(seed, 200 + stage),
                           name=f"down{stage}")(x)  # fmt: skip
         if stage > 1:
-            x = _norm(x, f"down{stage}_bn")
+            x = _norm(x, f"down{stage}_bn", seed, 300 + stage)
         x = layers.LeakyReLU(0.2, name=f"down{stage}_lrelu")(x)
         channels *= 2
     x = layers.Flatten(name="flatten")(x)
-    logit = layers.Dense(1, kernel_initializer=_init(), name="logit", dtype="float32")(x)
+    logit = layers.Dense(1, kernel_initializer=_init(seed, 299), name="logit", dtype="float32")(x)
     return keras.Model(images, logit, name=name)
 
 
-def _norm(x, name):
-    return layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
-    )(x)
+def _norm(x, name, seed, layer):
+    gamma = keras.initializers.RandomNormal(1.0, 0.02, seed=_layer_seed(seed, layer))
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=gamma, name=name)(x)

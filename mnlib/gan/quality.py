@@ -6,13 +6,16 @@
   ``k(x, y) = (x·y / d + 1)³`` (``d`` features), averaged over random subsets.
   Unlike FID it has an unbiased estimator, so small samples do not inflate it:
   about 0 for two samples of one distribution, positive for different ones.
+  It returns a :class:`KID`: the mean and standard deviation over subsets,
+  as Bińkowski et al. report it (``float()`` of it is the mean).
 * :class:`Classifier` - a trained image classifier (the course's Stanford
   Dogs MobileNet, chapter 6) seen from the GAN: it takes images in [-1, 1]
   at any size, resizes them and applies its own preprocessing, and gives
   class probabilities or the features before its classifier (the global
   average pool), on which :func:`kid` and :func:`nearest` work offline.
-  :func:`find_classifier` looks for chapter 6's in a results folder,
-  :func:`load_classifier` reads any ``.keras`` classifier.
+  :func:`judge` takes chapter 6's best network of the same classes
+  (:func:`mnlib.results.best_model`), :func:`load_classifier` reads any
+  ``.keras`` classifier; :meth:`Classifier.correct` scores it on a split.
 * :func:`inception_features` - InceptionV3's ImageNet features at 75 px (as
   keras-io's GAN-ADA example), when its weights can be had.
 * :func:`nearest` - the training images closest to each sample in a
@@ -33,13 +36,16 @@ import tensorflow as tf
 
 __all__ = [
     "kid",
+    "KID",
     "Classifier",
     "load_classifier",
-    "find_classifier",
+    "judge",
     "classifier_from_record",
     "inception_features",
     "nearest",
     "to_pixels",
+    "View",
+    "images_at",
 ]
 
 CLASSIFIER_NOTEBOOK = "06_stanford_dogs"  # the chapter whose saved MobileNet the GAN chapter uses
@@ -57,7 +63,31 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(xx + yy - 2.0 * kxy.mean())
 
 
-def kid(real, fake, *, subset_size: int = 1000, subsets: int = 100, seed: int = 0) -> float:
+@dataclasses.dataclass(frozen=True)
+class KID:
+    """A Kernel Inception Distance: the mean of its subset estimates and their spread.
+
+    Attributes:
+        mean: the mean of the unbiased estimates (``float(kid)`` gives it).
+        std: their standard deviation over subsets (0 with one estimate),
+            as Bińkowski et al. and torch-fidelity report it: how much the
+            estimate moves with the images drawn, not a confidence interval.
+        subsets: the number of estimates; subset_size: rows of each set per estimate.
+    """
+
+    mean: float
+    std: float
+    subsets: int
+    subset_size: int
+
+    def __float__(self) -> float:
+        return float(self.mean)
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4f} ± {self.std:.4f} (std over {self.subsets} subsets of {self.subset_size})"
+
+
+def kid(real, fake, *, subset_size: int = 1000, subsets: int = 100, seed: int = 0) -> KID:
     """Kernel Inception Distance between two sets of features (unbiased, cubic polynomial kernel).
 
     Args:
@@ -65,14 +95,18 @@ def kid(real, fake, *, subset_size: int = 1000, subsets: int = 100, seed: int = 
             InceptionV3's in the paper, here also the course's classifier's),
             at least 2 rows each.
         subset_size: rows drawn (without replacement) from each set per
-            estimate; Bińkowski et al. use 1000. A smaller set is used whole.
-        subsets: number of subset estimates averaged (default 100). When
-            neither set is larger than ``subset_size``, one estimate on all
-            rows (the unbiased estimator allows ``n != m``).
-        seed: seeds the subset draws.
+            estimate; Bińkowski et al. use 1000. A smaller set is drawn whole
+            each time; of the larger one, ``subset_size`` rows.
+        subsets: number of subset estimates (default 100). When neither set
+            is larger than ``subset_size``, the mean is the one estimate on
+            all rows, and the std that of estimates on halves of each set
+            (at least 2 rows): a spread of half-size samples, so larger
+            than the whole sets' own.
+        seed: the run's seed; the subsets are drawn from the
+            ``"kid_subsets"`` stream of :mod:`mnlib.streams`.
 
     Returns:
-        The mean of the estimates: about 0 when both sets come from one
+        A :class:`KID`: the mean is about 0 when both sets come from one
         distribution (it can be slightly negative: the estimator is
         unbiased), positive otherwise. Papers often print it times 1000.
 
@@ -80,20 +114,25 @@ def kid(real, fake, *, subset_size: int = 1000, subsets: int = 100, seed: int = 
         ValueError: features that are not two-dimensional, of different
             widths, or fewer than 2 rows.
     """
+    from mnlib import checks, streams
+
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(f"kid needs two feature arrays [n, d] of the same d; got {real.shape} and {fake.shape}.")
     if min(len(real), len(fake)) < 2:
         raise ValueError(f"kid needs at least 2 rows in each set; got {len(real)} and {len(fake)}.")
-    if len(real) <= subset_size and len(fake) <= subset_size:
-        return _mmd2_unbiased(real, fake)
-    rng = np.random.default_rng(seed)
-    m, n = min(subset_size, len(real)), min(subset_size, len(fake))
+    subset_size = checks.integer("subset_size", subset_size, minimum=2)
+    subsets = checks.integer("subsets", subsets, minimum=1)
+    rng = streams.generator(checks.integer("seed", seed), "kid_subsets")
+    whole = len(real) <= subset_size and len(fake) <= subset_size
+    m = max(2, len(real) // 2) if whole else min(subset_size, len(real))
+    n = max(2, len(fake) // 2) if whole else min(subset_size, len(fake))
     draws = []
     for _ in range(subsets):
         a, b = rng.choice(len(real), m, replace=False), rng.choice(len(fake), n, replace=False)
         draws.append(_mmd2_unbiased(real[a], fake[b]))
-    return float(np.mean(draws))
+    mean = _mmd2_unbiased(real, fake) if whole else float(np.mean(draws))
+    return KID(mean=mean, std=float(np.std(draws)), subsets=subsets, subset_size=max(m, n))
 
 
 def to_pixels(images) -> tf.Tensor:
@@ -152,9 +191,60 @@ class Classifier:
         Those of its last global average pool (MobileNet's, 1024 x α), or else
         the input of its last layer with weights.
         """
+        return self._batched(self._feature_call, images, batch_size)
+
+    def _feature_call(self, x):
         if self._features is None:
             self._features = _feature_model(self.model)
-        return self._batched(lambda x: self._features(x, training=False), images, batch_size)
+        return self._features(x, training=False)
+
+    def view(self, split, resolution: int, batch_size: int = 128) -> View:
+        """Features, probabilities and labels of a loader's split, in the loader's order.
+
+        The images are read from their files batch by batch at ``resolution``
+        (as a generator of that side makes them, in [-1, 1]), so only the
+        outputs are held in memory, never the images.
+        """
+        from mnlib import data
+
+        batches = data.pipeline(split, resolution=resolution, family="mobilenet", batch_size=batch_size,
+                                shuffle=False)  # fmt: skip
+        features, probabilities, labels = [], [], []
+        for images, classes in batches:
+            features.append(self.features(images, batch_size))
+            probabilities.append(self.predict(images, batch_size))
+            labels.append(np.asarray(classes))
+        return View(np.concatenate(features), np.concatenate(probabilities), np.concatenate(labels))
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What a :class:`Classifier` makes of a split, one row per image in the loader's order."""
+
+    features: np.ndarray  #: ``[n, d]``, before the classifier
+    probabilities: np.ndarray  #: ``[n, classes]``
+    labels: np.ndarray  #: ``[n]``, the true classes
+
+    @property
+    def correct(self) -> np.ndarray:
+        """Whether the top class is the true one, per image (ties go to the lower class index)."""
+        return self.probabilities.argmax(axis=1) == self.labels
+
+
+def images_at(split, indices, resolution: int, batch_size: int = 128) -> np.ndarray:
+    """The images of a loader's split at ``indices`` (its order), ``[k, r, r, 3]`` in [-1, 1].
+
+    Reads the split batch by batch and keeps only those images.
+    """
+    from mnlib import data
+
+    positions = np.asarray(indices, np.int64).reshape(-1)
+    out = np.zeros((len(positions), resolution, resolution, 3), np.float32)
+    batches = data.pipeline(split, resolution=resolution, family="mobilenet", batch_size=batch_size, shuffle=False)
+    for start, (images, _) in zip(range(0, len(split), batch_size), batches):
+        hits = np.nonzero((positions >= start) & (positions < start + len(images)))[0]
+        out[hits] = np.asarray(images)[positions[hits] - start]
+    return out
 
 
 def _feature_model(model: keras.Model) -> keras.Model:
@@ -246,24 +336,17 @@ def classifier_from_record(record: dict, results_dir) -> Classifier:
     return classifier
 
 
-def find_classifier(results_dir, *, dataset: str | None = None, notebook: str = CLASSIFIER_NOTEBOOK):
-    """Chapter 6's trained MobileNet in ``results_dir``, as a :class:`Classifier`, or None.
+def judge(results_dir, class_names: Sequence[str]) -> Classifier | None:
+    """Chapter 6's best saved network of exactly these classes, as a :class:`Classifier`, or None.
 
-    Looks for records with ``notebook == "06_stanford_dogs"``, ``model ==
-    "mobilenet"`` and a ``model_file`` that exists (relative to the results
-    folder), of ``dataset`` if given; of several, the one with the best
-    ``top1``, then the latest.
+    The one policy of :func:`mnlib.results.best_model` (``notebook=
+    "06_stanford_dogs"``, the class names in this order, a model file
+    that exists); None when chapter 6 has not been run into ``results_dir``.
     """
-    candidates = [
-        r for r in _records(results_dir)
-        if r.get("notebook") == notebook and r.get("model") == "mobilenet" and r.get("model_file")
-        and (dataset is None or r.get("dataset") == dataset)
-        and (pathlib.Path(results_dir) / r["model_file"]).is_file()
-    ]  # fmt: skip
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda r: (r.get("top1") or 0.0, r.get("created") or ""))
-    return classifier_from_record(best, results_dir)
+    from mnlib import results
+
+    record = results.best_model(results_dir, class_names=list(class_names), notebook=CLASSIFIER_NOTEBOOK)
+    return None if record is None else classifier_from_record(record, results_dir)
 
 
 def inception_features(batch_size: int = 64) -> Callable[[np.ndarray], np.ndarray] | None:
