@@ -63,8 +63,27 @@ def test_one_documented_parameters_cell(path):
     assert re.search(r'^PROFILE = "smoke"', tagged[0].source, re.M), "PROFILE must default to 'smoke'"
     documented = papermill.inspect_notebook(str(path))
     assert set(documented) == set(names)
+    above = _comments_above(tagged[0].source)
     for name, info in documented.items():
-        assert info["help"].strip(), f"{path.name}: parameter {name} has no comment"
+        assert info["help"].strip() or above.get(name), f"{path.name}: parameter {name} has no comment"
+
+
+def _comments_above(source: str) -> dict[str, str]:
+    """Each assignment's comment lines written just above it (a comment too long for its line goes there)."""
+    lines, found = source.splitlines(), {}
+    for node in ast.parse(source).body:
+        comment, i = [], node.lineno - 2
+        while i >= 0 and lines[i].lstrip().startswith("#"):
+            comment.insert(0, lines[i].lstrip("# ").strip())
+            i -= 1
+        for target in getattr(node, "targets", []):
+            found[getattr(target, "id", "")] = " ".join(comment)
+    return found
+
+
+def test_a_parameters_comment_may_stand_above_it():
+    comments = _comments_above("X = 1  # inline\n# the size,\n# in pixels\nSIZE = 64\n\nY = 2\n")
+    assert comments == {"X": "", "SIZE": "the size, in pixels", "Y": ""}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
