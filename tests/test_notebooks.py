@@ -236,3 +236,16 @@ def test_in_place_refuses_versions_other_than_the_lock(tmp_path, monkeypatch, ca
 
     assert notebook.read_bytes() == before
     assert "numpy: installed " in capsys.readouterr().err
+
+
+def test_in_place_refuses_a_notebook_whose_colab_cell_names_another_version(tmp_path, capsys):
+    notebook = tmp_path / "stale.ipynb"
+    cell = colab_cell.cell_source().replace(f"@{colab_cell.ref()}", "@v0.0.0")
+    before = _tiny_notebook(notebook, cell, "print(1)")
+
+    assert run_notebooks.main(["--in-place", "--unlocked", str(notebook)]) == 2
+
+    assert notebook.read_bytes() == before
+    assert "stale.ipynb does not install" in capsys.readouterr().err
+    _tiny_notebook(notebook, colab_cell.cell_source(), "print(1)")
+    assert run_notebooks.colab_cell_is_current(notebook)

@@ -17,8 +17,9 @@ leaves the committed notebook byte for byte as it was, keeps the failed run
 in ``_build/failed/`` and stops with a non-zero exit status, naming the
 notebook and the failing cell. The committed outputs are made with the
 locked versions (``constraints/local.txt``, installed by ``make setup``):
-``--in-place`` refuses to run in an environment that differs from it unless
-``--unlocked`` is given.
+``--in-place`` refuses an environment that differs from it (unless
+``--unlocked`` is given), and a notebook whose Colab cell installs another
+version of mnlib than the one it runs with (run ``tools/colab_cell.py``).
 
 ``--results-dir DIR`` gives every notebook one results folder (through
 ``MNLIB_RESULTS_DIR``): with a new folder, every chapter trains afresh, in
@@ -38,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import lock  # the same folder
+import colab_cell  # the same folder
+import lock
 import nbformat
 import papermill
 import yaml
@@ -161,6 +163,14 @@ def execute_for_book(notebook: Path, output: Path) -> float:
         raise _failure(notebook, error, output if output.exists() else None) from error
 
 
+def colab_cell_is_current(notebook: Path) -> bool:
+    """Whether the notebook's Colab cell (if it has one) installs this version of mnlib."""
+    code = [cell for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
+    if not code or colab_cell.MARK not in code[0].source:
+        return True
+    return colab_cell.named_requirement(code[0].source) == colab_cell.requirement()
+
+
 def build_book(source: Path) -> None:
     """Build the book from ``source`` into ``_build/html``, warnings as errors."""
     subprocess.run(
@@ -199,6 +209,14 @@ def main(argv=None) -> int:
                 file=sys.stderr,
             )
             return 2
+    stale = [notebook.name for notebook in notebooks if args.in_place and not colab_cell_is_current(notebook)]
+    if stale:
+        print(
+            f"The Colab cell of {', '.join(stale)} does not install {colab_cell.requirement()!r}, the version "
+            "these outputs will be made with: run `python tools/colab_cell.py` first.",
+            file=sys.stderr,
+        )
+        return 2
     if args.results_dir is not None:
         results = args.results_dir.resolve()
         results.mkdir(parents=True, exist_ok=True)
