@@ -16,7 +16,7 @@ Closed forms (all return :class:`Cost`):
 
 each with the width multiplier α (channels ``αM``, ``αN``) and the resolution
 multiplier ρ (map ``ρD_F``). :func:`model_cost` counts a built Keras model
-layer by layer (:func:`model_total` sums it); :func:`profiler_flops` asks
+layer by layer (:func:`model_total` sums it, :func:`layer_cost` counts one layer); :func:`profiler_flops` asks
 TensorFlow's own profiler, as an independent check.
 
 Introduced in chapter 1 (what a convolution costs); chapter 2 adds
@@ -43,6 +43,7 @@ __all__ = [
     "separable_ratio",
     "model_cost",
     "model_total",
+    "layer_cost",
     "feature_map_sides",
     "PAPER_RESOLUTIONS",
     "closest_paper_resolution",
@@ -284,6 +285,25 @@ def model_total(model: keras.Model) -> Cost:
         raise ValueError(f"model must be a built Keras model; got {type(model).__name__}.")
     table = model_cost(model)
     return Cost(int(table["mult_adds"].sum()), int(table["kernel_params"].sum()))
+
+
+def layer_cost(layer: keras.layers.Layer, input_shape) -> pd.Series:
+    """One layer counted alone: :func:`model_cost`'s row for ``layer`` applied to an input of ``input_shape``.
+
+    Args:
+        layer: a Keras layer not yet built (e.g. ``keras.layers.Conv2D(64, 3)``).
+        input_shape: one input's shape without the batch, e.g. ``(14, 14, 32)``.
+
+    Returns:
+        The row (``layer``, ``type``, ``kind``, ``output_shape``,
+        ``mult_adds``, ``params``, ``kernel_params``). Introduced in chapter 1,
+        which sets each layer beside its closed form.
+    """
+    if not isinstance(layer, keras.layers.Layer):
+        raise ValueError(f"layer must be a Keras layer; got {type(layer).__name__}.")
+    inputs = keras.Input(tuple(input_shape))
+    table = model_cost(keras.Model(inputs, layer(inputs)))
+    return table[table["layer"] == layer.name].iloc[0]
 
 
 def feature_map_sides(model: keras.Model) -> list[int]:

@@ -112,25 +112,17 @@ if PROFILE not in ("smoke", "full"):
 # activations: they are a small, fixed cost per output value.
 #
 # Here is the formula next to a layer that Keras builds, counted by
-# `mnlib.costs.model_cost`, which reads the shapes of each layer of a model:
+# `mnlib.costs.model_cost`, which reads the shapes of each layer of a model
+# (`costs.layer_cost` puts one layer into a model of its own and counts it):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def one_layer(layer, input_shape):
-    """A model made of one layer, so that model_cost can count it."""
-    inputs = keras.Input(input_shape)
-    return keras.Model(inputs, layer(inputs))
-
-
-layer_cost = costs.model_cost(
-    one_layer(
-        keras.layers.Conv2D(64, 3, padding="same", use_bias=False),
-        (14, 14, 32),
-    )
+layer_cost = costs.layer_cost(
+    keras.layers.Conv2D(64, 3, padding="same", use_bias=False), (14, 14, 32)
 )
 print(
     "counted from the Keras layer:",
-    layer_cost.loc[1, ["mult_adds", "params"]].to_dict(),
+    layer_cost[["mult_adds", "params"]].to_dict(),
 )
 print(
     "closed form:                 ",
@@ -189,7 +181,7 @@ for layer, closed_form in [
         costs.pointwise_conv(32, 64, 14),
     ),
 ]:
-    counted = costs.model_cost(one_layer(layer, (14, 14, 32))).loc[1]
+    counted = costs.layer_cost(layer, (14, 14, 32))
     print(
         f"{counted['type']:16} counted {counted['mult_adds']:>8,} Mult-Adds "
         f"{counted['params']:>6,} params; closed form "

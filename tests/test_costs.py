@@ -202,8 +202,19 @@ def test_closest_paper_resolution_uses_its_base_and_checks_its_arguments():
 
 
 def test_feature_map_sides_round_an_odd_side_down():
-    assert costs.feature_map_sides(mobilenet(input_shape=(224, 224, 3))) == [112, 112, 56, 56, 28, 28] + [14] * 6 + [7, 7]
+    full = mobilenet(input_shape=(224, 224, 3))
+    assert costs.feature_map_sides(full) == [112, 112, 56, 56, 28, 28] + [14] * 6 + [7, 7]
     small = mobilenet(input_shape=(52, 52, 3), include_top=False)
     assert costs.feature_map_sides(small) == [26, 26, 13, 13, 6, 6] + [3] * 6 + [1, 1]
     with pytest.raises(ValueError, match="lacks the layers \\['conv1'"):
         costs.feature_map_sides(keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)]))
+
+
+def test_layer_cost_counts_one_layer_as_its_closed_form():
+    row = costs.layer_cost(keras.layers.Conv2D(64, 3, padding="same", use_bias=False), (14, 14, 32))
+    closed = costs.standard_conv(kernel=3, in_channels=32, out_channels=64, feature_map=14)
+    assert (row["type"], row["mult_adds"], row["params"]) == ("Conv2D", closed.mult_adds, closed.params)
+    row = costs.layer_cost(keras.layers.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False), [14, 14, 32])
+    assert row["mult_adds"] == costs.depthwise_conv(3, 32, 7).mult_adds
+    with pytest.raises(ValueError, match="Keras layer"):
+        costs.layer_cost("conv", (14, 14, 32))
