@@ -33,6 +33,9 @@ __all__ = [
     "setups",
     "table",
     "shown",
+    "beside",
+    "pairs",
+    "curves",
     "chance_lines",
     "paired_lines",
     "full_profile_seconds",
@@ -198,6 +201,48 @@ def shown(frame: pd.DataFrame, columns) -> pd.DataFrame:
     """``frame``'s ``columns`` (those it has) as printed: rounded to 3 places, blank where a run has no figure."""
     frame = frame[[c for c in columns if c in frame.columns]]
     return frame.round(3).astype(object).where(frame.notna(), "")
+
+
+def beside(frame: pd.DataFrame, columns: dict, *, by: str | None = "network") -> pd.DataFrame:
+    """``frame`` with published figures beside its rows: a copy with one column per entry of ``columns``.
+
+    Args:
+        frame: a :func:`table`.
+        columns: ``{column: {key: value}}``; a row gets ``value`` where its
+            key matches, and is left empty otherwise.
+        by: the index level whose value is the key (e.g. ``"network"``:
+            ``{"VGG16": 0.715}``), or None for the whole index tuple
+            (``{("VGG16", "pretrained, frozen", 128): 0.258}``).
+    """
+    keys = frame.index if by is None else frame.index.get_level_values(by)
+    added = {name: [values.get(key) for key in keys] for name, values in columns.items()}
+    return frame.assign(**{name: pd.Series(v, index=frame.index, dtype=object) for name, v in added.items()})
+
+
+def pairs(runs) -> list[tuple[Run, Run]]:
+    """The comparisons a grid of runs invites, each on the same test images.
+
+    First every two architectures within one set-up and size (in the order
+    of ``runs``), then every pretrained run against its architecture from
+    scratch at the same size.
+    """
+    runs = list(runs)
+    within = [
+        (a, b)
+        for i, a in enumerate(runs)
+        for b in runs[i + 1 :]
+        if (a.setup, a.resolution) == (b.setup, b.resolution) and a.model != b.model
+    ]
+    scratch = [(Run(r.model, "from scratch", r.resolution), r) for r in runs if r.setup != "from scratch"]
+    return within + scratch
+
+
+def curves(records: dict, *, classes: int, title: str):
+    """Each run's top-1 per epoch on the test and the training images, one panel per run (``plots.curve_panels``)."""
+    from mnlib import plots
+
+    frame = pd.DataFrame([{**record, "run": run.label} for run, record in records.items()])
+    return plots.curve_panels(frame, panel="run", classes=classes, title=title)
 
 
 def chance_lines(records: dict, *, classes: int, images: int, caption: str = "") -> list[str]:

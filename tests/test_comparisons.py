@@ -109,3 +109,38 @@ def test_full_profile_seconds_add_the_fine_tuning_epochs():
         {"vgg16": 0.01, "mobilenet": 0.002}, runs, images=1000, epochs=30, fine_tune_epochs=5
     )
     assert seconds == pytest.approx(0.01 * 1000 * 30 + 0.002 * 1000 * 35)
+
+
+def test_beside_puts_published_figures_by_network_or_by_row():
+    a, b = Run("mobilenet", "from scratch", 64), Run("vgg16", "pretrained, frozen", 64)
+    frame = comparisons.table([a, b], {a: _record([True, False])}, images=2)
+    by_network = comparisons.beside(frame, {"paper": {"VGG16": 0.715}})
+    assert by_network["paper"].tolist() == [None, 0.715]
+    by_row = comparisons.beside(frame, {"report": {("MobileNet 1.0", "from scratch", 64): 0.93}}, by=None)
+    assert by_row["report"].tolist() == [0.93, None]
+    assert "paper" not in frame  # a copy
+
+
+def test_pairs_compare_architectures_within_a_set_up_and_each_pretrained_run_with_scratch():
+    grid = [Run(m, s, 64) for m in ("mobilenet", "vgg16") for s in ("from scratch", "pretrained, frozen")]
+    grid.append(Run("mobilenet", "from scratch", 128))
+    found = comparisons.pairs(grid)
+    assert found == [
+        (grid[0], grid[2]),  # MobileNet and VGG16 from scratch at 64 px
+        (grid[1], grid[3]),  # the same, pretrained
+        (grid[0], grid[1]),  # MobileNet from scratch against pretrained
+        (grid[2], grid[3]),  # VGG16 likewise
+    ]
+
+
+def test_curves_draw_one_panel_per_run_titled_by_its_label():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = [Run("mobilenet", "from scratch", 64), Run("inception_v3", "from scratch", 64)]
+    records = {}
+    for run in runs:
+        records[run] = _record([True, False]) | {"history": {"seconds": [1.0], "val_top1": [0.5], "top1": [0.6]}}
+    fig = comparisons.curves(records, classes=4, title="Top-1 per epoch")
+    titles = [" ".join(ax.get_title().split()) for ax in fig.axes if ax.has_data()]  # titles wrap
+    assert titles == [run.label for run in runs]
