@@ -134,7 +134,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from mnlib import baselines, comparisons, costs, data, plots, reference, train
+from mnlib import baselines, comparisons, costs, data, reference, train
 from mnlib.comparisons import NAMES, Run
 
 # This chapter's profiles: in the smoke profile fewer classes and epochs
@@ -356,17 +356,11 @@ records = study.train(plan, train_images, val_images,
 COLUMNS = ["M params", "M trainable", "M Mult-Adds", "fed (px)", "epochs",
            "top-1, 95 % interval", "top-5", "s / epoch", "inference img/s",
            "paper top-1 (ImageNet)", "note"]
-PAPER_TOP1 = {"MobileNet 1.0": paper.loc["MobileNet", "top1"] / 100,
-              "VGG16": paper.loc["VGG 16", "top1"] / 100}
-
-
-def with_paper(frame):
-    """The table with the paper's ImageNet top-1 beside the networks it has."""
-    networks = frame.index.get_level_values("network")
-    return frame.assign(**{"paper top-1 (ImageNet)": networks.map(PAPER_TOP1)})
-
-
-table_10 = with_paper(comparisons.table(plan, records, images=len(val_images)))
+PAPER_TOP1 = {"paper top-1 (ImageNet)": {
+    "MobileNet 1.0": paper.loc["MobileNet", "top1"] / 100,
+    "VGG16": paper.loc["VGG 16", "top1"] / 100}}
+table_10 = comparisons.beside(
+    comparisons.table(plan, records, images=len(val_images)), PAPER_TOP1)
 display(comparisons.shown(table_10, COLUMNS).droplevel("px"))
 
 # %% [markdown]
@@ -392,16 +386,7 @@ for line in comparisons.chance_lines(records, classes=classes,
 # move each accuracy is not in them.
 
 # %%
-def pairs_of(runs):
-    """Each pair within a set-up, then each pretrained run against scratch."""
-    pairs = [(a, b) for i, a in enumerate(runs) for b in runs[i + 1:]
-             if a.setup == b.setup]
-    pairs += [(Run(r.model, "from scratch", r.resolution), r) for r in runs
-              if r.setup != "from scratch"]
-    return pairs
-
-
-for line in comparisons.paired_lines(records, pairs_of(plan),
+for line in comparisons.paired_lines(records, comparisons.pairs(plan),
                                      caption=settings.caption):
     print(line)
 
@@ -412,17 +397,9 @@ for line in comparisons.paired_lines(records, pairs_of(plan),
 # epoch; a run of one epoch is a single point of each.
 
 # %%
-def curves(records, n_classes):
-    """Each run's top-1 per epoch, one panel per run."""
-    runs = pd.DataFrame([{**record, "run": run.label}
-                         for run, record in records.items()])
-    title = (f"Top-1 per epoch, {n_classes} classes at {RESOLUTION} px"
-             f"{settings.caption}")
-    return plots.curve_panels(runs, panel="run", classes=n_classes,
-                              title=title)
-
-
-fig = curves(records, classes)
+fig = comparisons.curves(
+    records, classes=classes, title=f"Top-1 per epoch, {classes} classes "
+    f"at {RESOLUTION} px{settings.caption}")
 plt.show()
 
 # %% [markdown]
@@ -471,18 +448,22 @@ else:
 
 # %%
 if plan_all:
-    table_all = with_paper(
-        comparisons.table(plan_all, records_all, images=len(all_val)))
+    table_all = comparisons.beside(
+        comparisons.table(plan_all, records_all, images=len(all_val)),
+        PAPER_TOP1)
     display(comparisons.shown(table_all, COLUMNS).droplevel("px"))
     for line in comparisons.chance_lines(records_all, classes=CLASSES_ALL,
                                          images=len(all_val),
                                          caption=settings.caption):
         print(line)
-    for line in comparisons.paired_lines(records_all, pairs_of(plan_all),
+    for line in comparisons.paired_lines(records_all,
+                                         comparisons.pairs(plan_all),
                                          caption=settings.caption):
         print(line)
 if records_all:
-    fig = curves(records_all, CLASSES_ALL)
+    fig = comparisons.curves(
+        records_all, classes=CLASSES_ALL, title=f"Top-1 per epoch, "
+        f"{CLASSES_ALL} classes at {RESOLUTION} px{settings.caption}")
     plt.show()
 
 # %% [markdown]
@@ -491,7 +472,7 @@ if records_all:
 # Each record keeps the seconds of every epoch and the inference speed
 # measured after training, on the device that trained it. The report gives
 # its own 10-class training times: "about 20 minutes for each MobileNet
-# model, 4 minutes for GoogleNet and VGG16" (its §4), on hardware, epochs
+# model, 4 minutes for GoogleNet and VGG16" (its section 5.2), on hardware, epochs
 # and set-ups it does not state beyond this: its VGG16 trained only its top
 # layers and its InceptionV3 was stopped early. Beside them, the course's
 # own, measured:

@@ -343,23 +343,20 @@ COLUMNS = ["M params", "M trainable", "M Mult-Adds", "epochs",
            "report M trainable", "report top-1", "report time", "note"]
 
 
-def with_report(frame):
-    """The report's figures beside the rows of its set-up."""
-    frame = frame.copy()
-    for name in REPORT.index:
-        key = (NAMES[name], frozen, RESOLUTION)
-        if key in frame.index:
-            frame.loc[key, "report M trainable"] = (
-                REPORT.loc[name, "trainable_params"] / 1e6)
-            frame.loc[key, "report top-1"] = REPORT.loc[name, "top1"] / 100
-            frame.loc[key, "report time"] = f"{REPORT.loc[name, 'time']:g}"
-    return frame
-
-
+# the report's figures, beside the rows of its set-up
+rows = {name: (NAMES[name], frozen, RESOLUTION) for name in REPORT.index}
+figures = {
+    "report M trainable": REPORT["trainable_params"] / 1e6,
+    "report top-1": REPORT["top1"] / 100,
+    "report time": REPORT["time"].map("{:g}".format),
+}
+figures = {column: {rows[name]: value for name, value in values.items()}
+           for column, values in figures.items()}
 scratch_here = Run("mobilenet", "from scratch", RESOLUTION)
 shown_runs = report_runs + ([scratch_here] if mobile_runs else [])
-report_table = with_report(
-    comparisons.table(shown_runs, records, images=len(test_images)))
+report_table = comparisons.beside(
+    comparisons.table(shown_runs, records, images=len(test_images)),
+    figures, by=None)
 display(comparisons.shown(report_table, COLUMNS))
 
 # %% [markdown]
@@ -381,10 +378,8 @@ for line in comparisons.chance_lines(here, classes=classes,
                                      images=len(test_images),
                                      caption=settings.caption):
     print(line)
-compared = [(a, b) for i, a in enumerate(report_runs)
-            for b in report_runs[i + 1:]]
-compared += [(Run("mobilenet", frozen, RESOLUTION), scratch_here)]
-for line in comparisons.paired_lines(records, compared,
+for line in comparisons.paired_lines(records,
+                                     comparisons.pairs(shown_runs),
                                      caption=settings.caption):
     print(line)
 
@@ -396,12 +391,9 @@ for line in comparisons.paired_lines(records, compared,
 # epochs).
 
 # %%
-curves = pd.DataFrame([{**records[run], "run": run.label}
-                       for run in shown_runs if run in records])
-fig = plots.curve_panels(
-    curves, panel="run", classes=classes,
-    title=f"Top-1 per epoch at {RESOLUTION} px, {classes} classes"
-    f"{settings.caption}")
+fig = comparisons.curves(
+    here, classes=classes, title=f"Top-1 per epoch at {RESOLUTION} px, "
+    f"{classes} classes{settings.caption}")
 plt.show()
 
 # %% [markdown]
@@ -428,9 +420,9 @@ plt.show()
 #   course gives each body its own, so its full-profile rows rule this one
 #   out for themselves, not for the report.
 #
-# **The report disagrees with itself.** Its §3 gives the three accuracies as
+# **The report disagrees with itself.** Its section 3 gives the three accuracies as
 # "approximately a 50% accuracy with MobileNet, 22% with VGG16 and 10% with
-# inception"; its Stanford Dogs table (§4) prints 49.4 %, 25.8 % and
+# inception"; its Stanford Dogs table (section 5.2) prints 49.4 %, 25.8 % and
 # 20.78 %. MobileNet's 50 is a rounding of 49.4, but VGG16's 22 against 25.8
 # and InceptionV3's 10 against 20.78 are not: the text may describe other
 # runs than the table. The course quotes the table, the only figures with
