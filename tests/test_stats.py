@@ -160,7 +160,12 @@ def test_spread_is_students_t_interval():
 
 @pytest.mark.parametrize(
     "values, words",
-    [([0.5], "at least two values"), ([], "at least two values"), ([0.5, float("nan")], "finite"), (["a", 1], "numbers")],
+    [
+        ([0.5], "at least two values"),
+        ([], "at least two values"),
+        ([0.5, float("nan")], "finite"),
+        (["a", 1], "numbers"),
+    ],
 )
 def test_spread_refuses_fewer_than_two_finite_values(values, words):
     with pytest.raises(ValueError) as error:
