@@ -71,9 +71,9 @@ SCRATCH_DROPOUT = 1e-3
 #: Peak learning rate (Adam, after the course's warm-up) of a network trained
 #: from scratch, where it differs from ``mnlib.train``'s default (1e-3).
 #: VGG16 has no batch normalisation (thirteen plain ReLU convolutions): at
-#: Adam's 1e-3 its training loss climbed to 17 in chapter 5's smoke epoch, far
-#: above the ln 4 = 1.4 of a uniform guess on 4 classes (it diverged); at
-#: 1e-4 it stays below ln 4. MobileNet and InceptionV3, which normalise every
+#: Adam's 1e-3 chapter 5's smoke epoch ended at a training loss far above
+#: the ln 4 of a uniform guess on 4 classes (it diverged); at 1e-4 it ends
+#: below ln 4. MobileNet and InceptionV3, which normalise every
 #: convolution's output, keep the default.
 SCRATCH_LEARNING_RATES: dict[str, float] = {"vgg16": 1e-4}
 
