@@ -129,6 +129,8 @@ CLASSES_ALL = 200
 # %%
 import mnlib
 
+import math
+
 import keras
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -288,9 +290,10 @@ pd.DataFrame(sides).rename_axis("InceptionV3 block").T
 # the course trains") at a peak rate of $10^{-3}$, except VGG16 from scratch,
 # at $10^{-4}$ (`mnlib.baselines.SCRATCH_LEARNING_RATES`). VGG16 has no batch
 # normalisation: thirteen plain ReLU convolutions, whose outputs nothing
-# rescales. At $10^{-3}$ its smoke epoch diverged: the training loss climbed
-# to 17, where a uniform guess over 4 classes scores $\ln 4 \approx 1.4$.
-# A likely account, not tested here, is that large early updates blow up the
+# rescales. At $10^{-3}$ its smoke epoch diverged (in the course's earlier
+# runs): its training loss ended far above $\ln 4 \approx 1.4$, the loss of
+# a uniform guess over 4 classes; §5.4 prints each run's last loss beside
+# $\ln k$. A likely account, not tested here, is that large early updates blow up the
 # activations of the unnormalised stack and saturate the softmax; MobileNet
 # and InceptionV3 normalise every convolution's output and train at the
 # default. The smaller rate is the simplest of the usual remedies (batch
@@ -367,9 +370,15 @@ display(comparisons.shown(table_10, COLUMNS).droplevel("px"))
 # Whether an accuracy says anything is printed here, not read by eye: a
 # network that guesses scores $1/k$ on $k$ classes, and an accuracy is above
 # chance when the low end of its interval is above $1/k$
-# (`mnlib.stats.chance`).
+# (`mnlib.stats.chance`). Whether a run diverged shows in its training loss:
+# a network that predicts a uniform distribution scores $\ln k$, and one
+# that learnt anything ends below it.
 
 # %%
+for run, record in records.items():
+    print(f"{run.label}: last training loss "
+          f"{record['history']['loss'][-1]:.2f} (ln {classes} = "
+          f"{math.log(classes):.2f}){settings.caption}")
 for line in comparisons.chance_lines(records, classes=classes,
                                      images=len(val_images),
                                      caption=settings.caption):
