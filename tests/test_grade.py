@@ -78,7 +78,7 @@ def _answers(exercise_id):
     return [item.solution(), *item.mistakes(), None, "a string"]
 
 
-@pytest.mark.parametrize("exercise_id", exercises.ids(0) + IDS + ["02.1"])
+@pytest.mark.parametrize("exercise_id", exercises.ids(0) + IDS + ["02.1", "02.2", "06.2"])
 def test_a_recorded_answer_is_judged_as_the_answer_in_the_same_words(exercise_id):
     item = exercises.exercise(exercise_id)
     for answer in _answers(exercise_id):
