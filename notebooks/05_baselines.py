@@ -370,9 +370,12 @@ display(comparisons.shown(table_10, COLUMNS).droplevel("px"))
 # Whether an accuracy says anything is printed here, not read by eye: a
 # network that guesses scores $1/k$ on $k$ classes, and an accuracy is above
 # chance when the low end of its interval is above $1/k$
-# (`mnlib.stats.chance`). Whether a run diverged shows in its training loss:
-# a network that predicts a uniform distribution scores $\ln k$, and one
-# that learnt anything ends below it.
+# (`mnlib.stats.chance`). Whether a run diverged shows in its training loss,
+# printed as the mean over its last epoch: a network that predicts a uniform
+# distribution scores $\ln k$, and a run that diverged ends far above it (a
+# multiple of it, and growing). A mean near $\ln k$ says less: over a first
+# epoch it averages in the first steps, taken before the network had learnt
+# anything.
 
 # %%
 for run, record in records.items():
@@ -487,18 +490,23 @@ if records_all:
 # own, measured:
 
 # %%
-REPORT_MINUTES = {"MobileNet 1.0": 20, "VGG16": 4, "InceptionV3": 4}
-times = table_10[table_10["note"] == ""].reset_index()
+# the report's set-up of each: its MobileNet from scratch, its VGG16 and
+# InceptionV3 pretrained with only their top layers trained
+REPORT_MINUTES = {("MobileNet 1.0", "from scratch"): 20,
+                  ("VGG16", "pretrained, frozen"): 4,
+                  ("InceptionV3", "pretrained, frozen"): 4}
+rows = table_10.reset_index()
 times = pd.DataFrame({
-    "network": times["network"], "set-up": times["set-up"],
-    "device": times["device"], "epochs": times["epochs"],
-    "minutes, ours": times["s / epoch"] * times["epochs"] / 60,
-    "minutes, the report's": times["network"].map(REPORT_MINUTES),
-    "s / epoch": times["s / epoch"],
-    "inference img/s": times["inference img/s"],
-    "M Mult-Adds": times["M Mult-Adds"],
-})
-times.round(1)
+    "network": rows["network"], "set-up": rows["set-up"],
+    "device": rows["device"], "epochs": rows["epochs"],
+    "minutes, ours": rows["s / epoch"] * rows["epochs"] / 60,
+    "minutes, the report's": [REPORT_MINUTES.get(key) for key in
+                              zip(rows["network"], rows["set-up"])],
+    "s / epoch": rows["s / epoch"],
+    "inference img/s": rows["inference img/s"],
+    "M Mult-Adds": rows["M Mult-Adds"],
+}).set_index(["network", "set-up"])
+comparisons.shown(times.round(1), times.columns)
 
 # %% [markdown]
 # The two columns of minutes do not measure the same thing (other data,
@@ -509,7 +517,8 @@ times.round(1)
 # scratch, beside the ratio of their Mult-Adds:
 
 # %%
-scratch = times[times["set-up"] == "from scratch"].set_index("network")
+scratch = times.xs("from scratch", level="set-up").dropna(
+    subset=["s / epoch"])
 if "MobileNet 1.0" in scratch.index:
     mobilenet = scratch.loc["MobileNet 1.0"]
     for network, row in scratch.drop(index="MobileNet 1.0").iterrows():
@@ -537,9 +546,9 @@ else:
 TRAIN_IMAGES_PER_CLASS = 500  # Tiny ImageNet's, per class (chapter 0)
 full = CHAPTER_PROFILES["full"]
 if settings.profile == "full":
-    hours = (times["minutes, ours"].sum() / 60)
-    print(f"Measured: {hours:.1f} h of training on "
-          f"{', '.join(times['device'].unique())}.")
+    hours = times["minutes, ours"].sum() / 60
+    devices = ", ".join(times["device"].dropna().unique())
+    print(f"Measured: {hours:.1f} h of training on {devices}.")
 elif set(MODELS) <= set(scratch.index.map({v: k for k, v in NAMES.items()})):
     per_image = {n: scratch.loc[NAMES[n], "s / epoch"] / len(train_images)
                  for n in MODELS}
