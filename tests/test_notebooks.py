@@ -96,13 +96,31 @@ def test_first_code_cell_sets_up_colab_only(path):
 
 
 def test_every_colab_cell_installs_the_version_the_outputs_were_made_with():
-    """One reference, from mnlib.__version__ (tools/colab_cell.py writes every cell from it)."""
+    """One commit, mnlib_ref of _config.yml (tools/colab_cell.py writes every cell from it), in this history."""
     cells = {path.stem: _code_cells(nbformat.read(path, as_version=4))[0].source for path in NOTEBOOKS}
     named = {name: colab_cell.named_requirement(source) for name, source in cells.items()}
     expected = colab_cell.requirement()
-    assert expected.endswith(f"@v{colab_cell.version()}")
+    commit = colab_cell.ref()
+    assert re.fullmatch(r"[0-9a-f]{40}", commit), f"mnlib_ref is not a full commit hash: {commit!r}"
+    assert expected.endswith(f"@{commit}")
     wrong = {name: found for name, found in named.items() if found != expected}
     assert not wrong, f"these Colab cells do not install {expected!r}: run `python tools/colab_cell.py`: {wrong}"
+    if (ROOT / ".git").exists():
+        shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True)
+        if shallow.stdout.strip() != b"true":
+            found = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
+            assert found.returncode == 0, f"mnlib_ref {commit} is no commit of this repository"
+
+
+def test_set_ref_writes_the_commit_into_the_one_place(tmp_path, monkeypatch):
+    config = tmp_path / "_config.yml"
+    config.write_text((ROOT / "_config.yml").read_text().replace(colab_cell.ref(), "0" * 40))
+    monkeypatch.setattr(colab_cell, "CONFIG", config)
+    assert colab_cell.ref() == "0" * 40
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert colab_cell.set_ref("HEAD") == head
+    assert colab_cell.ref() == head
+    assert colab_cell.requirement().endswith(f"@{head}")
 
 
 def test_the_colab_cell_tool_rewrites_both_twins_and_nothing_else(tmp_path):

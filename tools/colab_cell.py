@@ -5,15 +5,17 @@
 
 The first code cell of each notebook installs ``mnlib`` when the notebook
 runs on Colab, at the version the notebook's outputs were made with: the
-tag ``v<mnlib.__version__>`` of the repository named in ``_config.yml``
-(``repository.url``). ``mnlib.__version__`` (``mnlib/__init__.py``) is the
-one place that says which version that is; ``pyproject.toml`` reads its own
-version from there.
+commit ``mnlib_ref`` of the repository named in ``_config.yml``
+(``repository.url``). ``mnlib_ref`` (in ``_config.yml``'s
+``myst_substitutions``, so that a page can print it as ``{{ mnlib_ref }}``)
+is the one place that says which commit that is. A commit, not a tag: a
+commit that is in the repository's history is always there to install.
 
-So, to publish re-executed notebooks: raise ``mnlib.__version__`` when
-``mnlib`` changed, run this tool, execute the notebooks
-(``make notebooks``), commit, and tag that commit ``v<version>``; the cells
-then install exactly the code the outputs were made with.
+So, to publish re-executed notebooks: commit every change of ``mnlib``, run
+``python tools/colab_cell.py --set-ref HEAD`` (it writes that commit into
+``_config.yml`` and every cell), execute the notebooks (``make notebooks``)
+and commit them; the cells then install exactly the code the outputs were
+made with.
 
 Both twins are rewritten: the cell's lines in the ``py:percent`` twin (its
 ``# %%`` header and tags kept), and the same source in the ``.ipynb`` (its
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,9 +52,32 @@ def version() -> str:
     raise ValueError("mnlib/__init__.py defines no __version__")
 
 
+CONFIG = ROOT / "_config.yml"
+_REF_LINE = re.compile(r'^(\s*mnlib_ref:\s*)"?([^"\s]*)"?\s*$', re.MULTILINE)
+
+
 def ref() -> str:
-    """The git reference the Colab cells install: the tag of mnlib's version."""
-    return f"v{version()}"
+    """The git commit the Colab cells install: ``mnlib_ref`` in ``_config.yml``."""
+    found = _REF_LINE.search(CONFIG.read_text())
+    if not found or not found.group(2):
+        raise ValueError("_config.yml names no mnlib_ref (its myst_substitutions): run --set-ref HEAD")
+    return found.group(2)
+
+
+def set_ref(revision: str = "HEAD") -> str:
+    """Write the commit that ``revision`` names into ``_config.yml``'s ``mnlib_ref``; return it."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    text = CONFIG.read_text()
+    if not _REF_LINE.search(text):
+        raise ValueError("_config.yml has no mnlib_ref line to rewrite")
+    CONFIG.write_text(_REF_LINE.sub(lambda m: f'{m.group(1)}"{commit}"', text, count=1))
+    return commit
 
 
 def repository() -> str:
@@ -151,8 +177,13 @@ def rewrite(twin: Path, check: bool = False) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook differs")
+    parser.add_argument("--set-ref", metavar="REVISION", help="first write this commit (e.g. HEAD) as mnlib_ref")
     parser.add_argument("twins", nargs="*", type=Path, help="default: every notebooks/NN_*.py")
     args = parser.parse_args(argv)
+    if args.set_ref:
+        if args.check:
+            parser.error("--set-ref changes _config.yml; it does not go with --check")
+        print(f"mnlib_ref set to {set_ref(args.set_ref)}")
     twins = [p.resolve().with_suffix(".py") for p in args.twins] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
     changed = [twin.stem for twin in twins if rewrite(twin, check=args.check)]
     verb = "differ from" if args.check else "rewritten to"
