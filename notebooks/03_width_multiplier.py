@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -53,7 +53,8 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab: install the course package when running there; nothing happens elsewhere.
+# Colab: install the course package, at the version these outputs were
+# made with, when running there; nothing happens elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
@@ -61,37 +62,64 @@ if "google.colab" in sys.modules:
 
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
-         "mnlib @ git+https://github.com/mobilenets-reproduced/mobilenets-reproduced"],
+         "mnlib @ git+https://github.com/mobilenets-reproduced/"
+         "mobilenets-reproduced@v0.1.0"],
         check=True,
     )
 
 # %% tags=["parameters"]
-PROFILE = "smoke"  # "smoke": a few epochs on the synthetic stand-in (minutes on a 2-core CPU); "full": 30 epochs on Tiny ImageNet (use a GPU)
-DATASET = None  # "synthetic" (stand-in, written to DATA_DIR) or "tiny-imagenet" (downloaded to DATA_DIR); None: the profile's choice
-DATA_DIR = None  # folder of the datasets (downloads, extracted archives, stand-ins); None: data/ at the course root, or ./data outside the repository
-RESULTS_DIR = None  # folder of the result records, None: results/ at the course root (or ./results); a configuration already recorded there is loaded, not retrained
-CLASSES = 10  # number of Tiny ImageNet classes (the first k wnids), 2 to 200; the stand-in has 10
-RESOLUTION = 64  # input size in pixels, at least 32 (Tiny ImageNet images are 64 px)
-EPOCHS = None  # training epochs per network; None: the profile's (4 smoke, 30 full)
-BATCH_SIZE = None  # images per training step; None: the profile's (32 smoke, 64 full)
-SEEDS = [0]  # one run per seed and network; several seeds show the spread (mean and standard deviation)
-WIDTH_MULTIPLIERS = [1.0, 0.75, 0.5, 0.25]  # values of alpha to train, each in (0, 1]
-SHALLOW = True  # when 0.75 is among the widths, also train the shallow MobileNet (paper Table 5)
-AUGMENTATION_ABLATION = None  # also train the widest network without data augmentation; None: the profile's (smoke no, full yes)
+# "smoke": a few epochs on the synthetic stand-in (minutes on a 2-core CPU);
+# "full": 30 epochs on Tiny ImageNet, three seeds per network (use a GPU)
+PROFILE = "smoke"
+# "synthetic" (stand-in, written to DATA_DIR) or "tiny-imagenet"
+# (downloaded to DATA_DIR); None: the profile's choice
+DATASET = None
+# folder of the datasets (downloads, extracted archives, stand-ins);
+# None: data/ at the course root, or ./data outside the repository
+DATA_DIR = None
+# folder of the result records; None: results/ at the course root (or
+# ./results); a configuration already recorded there is loaded, not retrained
+RESULTS_DIR = None
+# number of Tiny ImageNet classes (the first k wnids), 2 to 200;
+# the stand-in has 10
+CLASSES = 10
+# input size in pixels, at least 32 (Tiny ImageNet images are 64 px)
+RESOLUTION = 64
+# training epochs per network; None: the profile's (4 smoke, 30 full)
+EPOCHS = None
+# images per training step; None: the profile's (32 smoke, 64 full)
+BATCH_SIZE = None
+# one run per seed and network; None: the profile's ([0] smoke,
+# [0, 1, 2] full); several seeds give each accuracy a mean and an interval
+SEEDS = None
+# values of α to train, each in (0, 1]; None: the profile's
+# ([1.0, 0.5] smoke, [1.0, 0.75, 0.5, 0.25] full)
+WIDTH_MULTIPLIERS = None
+# when 0.75 is among the widths, also train the shallow MobileNet
+# (the paper's Table 5)
+SHALLOW = True
+# also train the widest network without data augmentation;
+# None: the profile's (smoke no, full yes)
+AUGMENTATION_ABLATION = None
 
 # %%
-import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+from mnlib import data, plots, reference, study_verdicts, tables, train
 
-# isort: split
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from mnlib import data, plots, reference, results, train
-
-settings = train.study_settings(PROFILE, DATASET, EPOCHS, BATCH_SIZE, DATA_DIR, RESULTS_DIR)
-ABLATION = PROFILE == "full" if AUGMENTATION_ABLATION is None else AUGMENTATION_ABLATION
-print(f"{settings.dataset}{settings.caption}: {settings.epochs} epochs, batches of {settings.batch_size}")
+settings = train.study_settings(
+    profile=PROFILE, dataset=DATASET, epochs=EPOCHS, batch_size=BATCH_SIZE,
+    data_dir=DATA_DIR, results_dir=RESULTS_DIR,
+)
+full = settings.profile == "full"
+seeds = SEEDS or ([0, 1, 2] if full else [0])
+alphas = WIDTH_MULTIPLIERS or ([1.0, 0.75, 0.5, 0.25] if full
+                               else [1.0, 0.5])
+ablation = full if AUGMENTATION_ABLATION is None else AUGMENTATION_ABLATION
+print(f"{settings.dataset}{settings.caption}: {settings.epochs} epochs, "
+      f"batches of {settings.batch_size}, seeds {seeds}, α {alphas}")
 
 # %% [markdown]
 # ## 3.1 The plan
@@ -99,24 +127,30 @@ print(f"{settings.dataset}{settings.caption}: {settings.epochs} epochs, batches 
 # One run per width and seed; the shallow network (α = 1 with the five
 # $14 \times 14 \times 512$ blocks removed) if 0.75 is in the grid, since that
 # is the width the paper and the report compare it with; and, in the full
-# profile, the widest network once more without augmentation. Every
+# profile, the widest network once more without augmentation. The smoke
+# profile trains two widths, α = 1 and 0.5, with one seed, to stay within a
+# few minutes on a laptop; the full profile trains the whole grid with three
+# seeds. Every
 # configuration is checked before the first one trains, so a typo in the grid
 # fails now, not an hour from now.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-common = dict(notebook="03_width_multiplier", dataset=settings.dataset, classes=CLASSES, resolution=RESOLUTION,
-              epochs=settings.epochs, batch_size=settings.batch_size, profile=PROFILE,
-              results_dir=settings.results_dir)
-plan = [dict(model_args={"alpha": alpha}) for alpha in WIDTH_MULTIPLIERS]
-if SHALLOW and 0.75 in WIDTH_MULTIPLIERS:
+common = dict(
+    notebook="03_width_multiplier", dataset=settings.dataset,
+    classes=CLASSES, resolution=RESOLUTION, epochs=settings.epochs,
+    batch_size=settings.batch_size, profile=PROFILE,
+    results_dir=settings.results_dir,
+)
+plan = [dict(model_args={"alpha": alpha}) for alpha in alphas]
+if SHALLOW and 0.75 in alphas:
     plan.append(dict(model_args={"alpha": 1.0, "shallow": True}))
-if ABLATION and WIDTH_MULTIPLIERS:
-    plan.append(dict(model_args={"alpha": max(WIDTH_MULTIPLIERS)}, augment=False))
+if ablation and alphas:
+    plan.append(dict(model_args={"alpha": max(alphas)}, augment=False))
 for run in plan:
-    for seed in SEEDS:
+    for seed in seeds:
         train.check(**common, **run, seed=seed)
-pd.DataFrame([{"shallow": False, **run["model_args"], "augment": run.get("augment", True)} for run in plan])
+pd.DataFrame([{"shallow": False, **run["model_args"],
+               "augment": run.get("augment", True)} for run in plan])
 
 # %% [markdown]
 # ## 3.2 Training
@@ -126,75 +160,126 @@ pd.DataFrame([{"shallow": False, **run["model_args"], "augment": run.get("augmen
 # `RESOLUTION`, scaled to $[-1, 1]$ as MobileNet expects, augmented with random
 # crops, flips and colour changes), trains from scratch with Adam and a cosine
 # learning-rate schedule, evaluates top-1 and top-5 accuracy on the validation
-# split, and writes a record into the results folder. How and why it trains
-# this way: the page "How the course trains". If a run is interrupted (a Colab
-# disconnect), running the cell again resumes it from its last epoch, with the
-# same result as an uninterrupted run; a configuration already recorded, by
-# this chapter or another, is loaded instead of retrained.
+# split, and writes a record into the results folder, with which validation
+# images the network got right. How and why it trains this way: the page "How
+# the course trains". If a run is interrupted (a Colab disconnect), running the
+# cell again resumes it from its last epoch, with the same result as an
+# uninterrupted run; a configuration already recorded, by this chapter or
+# another, is loaded instead of retrained.
 
 # %%
-train_images, val_images, class_names = data.study_data(settings.dataset, settings.data_dir, CLASSES)
+train_images, val_images, class_names = data.study_data(
+    settings.dataset, settings.data_dir, CLASSES)
 print(train.device_notice())
 
 # %%
 for run in plan:
-    for seed in SEEDS:
-        train.run(train_images, val_images, **common, **run, seed=seed, class_names=class_names)
+    for seed in seeds:
+        train.run(train_images, val_images, **common, **run, seed=seed,
+                  class_names=class_names)
 
 # %% [markdown]
 # ## 3.3 Results, from the records
 #
 # The table reads every record in the results folder with this dataset, class
 # count, resolution and training budget: the runs above, and any other widths
-# or seeds run before (for example by a sweep). Several seeds of one network
-# become one row, their mean, with the standard deviation beside it. Beside
-# each width are the paper's ImageNet top-1 (224 px, 1000 classes) and the
-# report's accuracy (64 px, 10 classes), where they exist. They measure other
-# tasks: compare the *trends*, not the values.
+# or seeds run before (for example by a sweep). Each accuracy comes with its
+# 95 % interval: for one seed, Wilson's interval over the validation images
+# (how much the figure could move on another draw of test images of the same
+# kind); for several seeds, Student's t interval over the seeds' accuracies
+# (how much it moves from one training run to another). Beside each width are
+# the paper's ImageNet top-1 (224 px, 1000 classes) and the report's accuracy
+# (64 px, 10 classes), where they exist. They measure other tasks: compare the
+# *trends*, not the values.
 
 # %%
-records = results.study(settings.results_dir, dataset=settings.dataset, classes=CLASSES, resolution=RESOLUTION,
-                        profile=PROFILE, epochs=settings.epochs, batch_size=settings.batch_size, model="mobilenet")
-summary = results.summarize(records)
-widths = summary[~summary["shallow"] & summary["augment"]].sort_values("alpha", ascending=False)
+records = tables.study(
+    settings.results_dir, dataset=settings.dataset, classes=CLASSES,
+    resolution=RESOLUTION, profile=PROFILE, epochs=settings.epochs,
+    batch_size=settings.batch_size, model="mobilenet",
+)
+summary = tables.summarize(records)
+by_width = summary[~summary["shallow"] & summary["augment"]]
+by_width = by_width.sort_values("alpha", ascending=False).set_index("label")
+intervals = study_verdicts.accuracies(records, by_width.index)
+by_width = by_width.join(intervals[["top1_low", "top1_high", "interval",
+                                    "chance"]])
 paper_6 = reference.paper_models().query("table == 6")
-table = widths.set_index("label")[["alpha", "params_m", "mult_adds_m", "top1", "top1_sd", "seeds", "seconds"]]
-table = results.with_reference(table, "paper top-1 (ImageNet)", paper_6.set_index("alpha")["top1"], key="alpha",
-                               scale=0.01)
-table = results.with_reference(table, "report accuracy", reference.report_width().set_index("alpha")["accuracy"],
-                               key="alpha")
+table = by_width[["alpha", "params_m", "mult_adds_m", "interval", "seeds",
+                  "seconds"]]
+table = tables.with_reference(
+    table, "paper top-1 (ImageNet)", paper_6.set_index("alpha")["top1"],
+    key="alpha", scale=0.01)
+table = tables.with_reference(
+    table, "report accuracy",
+    reference.report_width().set_index("alpha")["accuracy"], key="alpha")
 table.round(3)
+
+# %% [markdown]
+# Is each network above chance? A network whose interval reaches the
+# accuracy of guessing has learnt nothing these images can show, and
+# comparing it with another says nothing:
+
+# %%
+for label, verdict in by_width["chance"].items():
+    print(f"{label}: {verdict}")
 
 # %% [markdown]
 # The paper's steps between neighbouring widths, in points of ImageNet top-1:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-steps = paper_6.sort_values("alpha", ascending=False)[["alpha", "top1"]].reset_index(drop=True)
+steps = paper_6.sort_values("alpha", ascending=False)[["alpha", "top1"]]
+steps = steps.reset_index(drop=True)
 steps["drop from the next wider (points)"] = (-steps["top1"].diff()).round(1)
 steps
 
 # %% [markdown]
+# Our steps, each narrower network against the next wider one on the same
+# validation images. Two accuracies measured on the same images are compared
+# image by image: only the images one network gets right and the other wrong
+# tell them apart, and McNemar's test asks whether those split more unevenly
+# than chance would split them (`mnlib.stats.paired`). The words of each line
+# are chosen by the numbers:
+
+# %%
+for line in study_verdicts.steps(
+        records, by_width.index, [f"α {a:g}" for a in by_width["alpha"]]):
+    print(line)
+
+# %% [markdown]
 # Accuracy against cost, on log axes, with the paper's and the report's figures
-# beside ours. The report's parameter counts are those of chapter 1 (the
-# network without classifier); its Mult-Adds are not given, so
-# `reference.report_width()` places them at the Mult-Adds of its models at 64 px.
+# beside ours; our error bars are the intervals of the table. The report's
+# parameter counts are those of chapter 1 (the network without classifier);
+# its Mult-Adds are not given, so `reference.report_width()` places them at the
+# Mult-Adds of its models at 64 px.
 
 # %%
 report_points = reference.report_width()
 paper_points = paper_6.assign(top1=lambda d: d["top1"] / 100)
+references = [
+    plots.Series(report_points, "accuracy",
+                 "report: 10 Tiny ImageNet classes, 64 px", annotate="alpha",
+                 style={"marker": "s", "linestyle": "--"}),
+    plots.Series(paper_points, "top1",
+                 "paper: ImageNet, 1000 classes, 224 px", annotate="alpha",
+                 style={"marker": "^", "linestyle": ":"}),
+]
 shallow = summary[summary["shallow"]]
-widest, thinnest = widths.iloc[0], widths.iloc[-1]
+if len(shallow):
+    references.append(
+        plots.Series(shallow, "top1", "ours: shallow MobileNet", line=False,
+                     style={"marker": "*", "markersize": 12}))
+widest, thinnest = by_width.iloc[0], by_width.iloc[-1]
+saving = widest["mult_adds_m"] / thinnest["mult_adds_m"]
 figure = plots.tradeoff_figure(
-    widths,
-    [plots.Series(report_points, "accuracy", "report: 10 Tiny ImageNet classes, 64 px", annotate="alpha",
-                  style={"marker": "s", "linestyle": "--"}),
-     plots.Series(paper_points, "top1", "paper: ImageNet, 1000 classes, 224 px", annotate="alpha",
-                  style={"marker": "^", "linestyle": ":"}),
-     plots.Series(shallow, "top1", "ours: shallow MobileNet", line=False, style={"marker": "*", "markersize": 12})],
-    label=f"ours: {CLASSES} classes, {RESOLUTION} px{settings.caption}", annotate="alpha", classes=CLASSES,
-    title=f"α {widest['alpha']:g} → {thinnest['alpha']:g}: {widest['mult_adds_m'] / thinnest['mult_adds_m']:.0f}x "
-          f"fewer Mult-Adds, our top-1 {widest['top1']:.0%} → {thinnest['top1']:.0%}{settings.caption}",
+    by_width,
+    references,
+    label=f"ours: {CLASSES} classes, {RESOLUTION} px{settings.caption}",
+    annotate="alpha", classes=CLASSES,
+    title=f"α {widest['alpha']:g} → {thinnest['alpha']:g}: {saving:.0f}x "
+          f"fewer Mult-Adds; our top-1 with its 95 % interval"
+          f"{settings.caption}",
 )
 plt.show()
 
@@ -207,21 +292,11 @@ plt.show()
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
 plots.chance(ax, CLASSES)
-plots.learning_curves(ax, records[records["seed"] == SEEDS[0]].sort_values("label"), label="label",
-                      train_metric="top1")
-ax.set(ylabel="top-1 accuracy", title=f"Accuracy per epoch, seed {SEEDS[0]}{settings.caption}")
+first_seed = records[records["seed"] == seeds[0]].sort_values("label")
+plots.learning_curves(ax, first_seed, label="label", train_metric="top1")
+ax.set(ylabel="top-1 accuracy",
+       title=f"Accuracy per epoch, seed {seeds[0]}{settings.caption}")
 plt.show()
-
-# %% [markdown]
-# What the figures show is printed here from the records, not written by hand:
-
-# %%
-ordered = widths.sort_values("alpha", ascending=False)
-falls = (ordered["top1"].diff().dropna() <= 0).all()
-print(f"top-1 by width, α = {', '.join(f'{a:g}' for a in ordered['alpha'])}: "
-      f"{', '.join(f'{t:.1%}' for t in ordered['top1'])}{settings.caption}")
-print("Accuracy falls at every narrower width." if falls else
-      "Accuracy does not fall at every narrower width: at this budget, part of the differences is noise.")
 
 # %% [markdown]
 # ## 3.4 Narrow or shallow?
@@ -232,34 +307,45 @@ print("Accuracy falls at every narrower width." if falls else
 # similar cost; the report found 0.73 against 0.67 on its 10 classes (its
 # Table 2). Chapter 1 (§1.8) showed which parameter counts the report's table
 # compares: the narrow network without its classifier, the shallow one with it.
+# The smoke profile leaves this comparison out to stay within a few minutes;
+# the full profile runs it (or add 0.75 to `WIDTH_MULTIPLIERS`).
 
 # %%
-narrow_shallow = summary[summary["augment"] & ((summary["alpha"] == 0.75) | summary["shallow"])]
-if len(narrow_shallow) == 2:
-    paper_5 = reference.paper_models().query("table == 5").set_index("shallow")
-    comparison = narrow_shallow.set_index("label")[["shallow", "params_m", "mult_adds_m", "top1", "top1_sd"]]
-    comparison = results.with_reference(comparison, "paper top-1", paper_5["top1"], key="shallow", scale=0.01)
-    comparison = results.with_reference(
+pair = summary[summary["augment"]
+               & ((summary["alpha"] == 0.75) | summary["shallow"])]
+if len(pair) == 2:
+    paper_5 = reference.paper_models().query("table == 5")
+    report_5 = reference.REPORT["narrow_vs_shallow"]
+    comparison = pair.sort_values("shallow").set_index("label")
+    comparison["interval"] = study_verdicts.accuracies(
+        records, comparison.index)["interval"]
+    comparison = comparison[["shallow", "params_m", "mult_adds_m",
+                             "interval"]]
+    comparison = tables.with_reference(
+        comparison, "paper top-1", paper_5.set_index("shallow")["top1"],
+        key="shallow", scale=0.01)
+    comparison = tables.with_reference(
         comparison, "report accuracy",
-        {s: reference.REPORT["narrow_vs_shallow"]["Shallow MobileNet-64" if s else "0.75 MobileNet-64"][0]
-         for s in (False, True)}, key="shallow")
+        {False: report_5["0.75 MobileNet-64"][0],
+         True: report_5["Shallow MobileNet-64"][0]}, key="shallow")
     display(comparison.round(3))
-    narrow, deep = comparison.sort_values("shallow")["top1"]
-    print(f"Here the {'narrow' if narrow > deep else 'shallow'} network is ahead by "
-          f"{abs(narrow - deep):.1%}{settings.caption}; with one seed per network, compare that gap with the "
-          "spread between seeds before reading a winner into it.")
+    narrow, deep = comparison.index
+    for line in study_verdicts.compare(records, narrow, deep,
+                                       title="narrow vs shallow"):
+        print(line)
 else:
-    print("Narrow vs shallow needs alpha 0.75 in WIDTH_MULTIPLIERS and SHALLOW = True.")
+    print("Not run: narrow vs shallow needs α 0.75 in WIDTH_MULTIPLIERS and "
+          "SHALLOW = True (the full profile's default).")
 
 # %% [markdown]
 # Read this comparison with its budget in mind. The paper compares networks
-# trained to convergence on ImageNet; a smoke run stops after a few hundred
+# trained to convergence on ImageNet; a short run stops after a few hundred
 # steps, and a network with fewer layers between its input and its loss
-# usually learns faster at first. A lead for the shallow network here
-# therefore says how quickly each learns on the stand-in, not which would be
-# ahead after full training; whether the order changes with more epochs is a
-# prediction that `EPOCHS` (or the full profile) can test. The learning curves
-# above show how far each network had got.
+# usually learns faster at first (a prediction, which the learning curves of
+# such a run can check). Whichever way the verdict above falls, at a few
+# epochs it says how quickly each network learns on these images, not which
+# would be ahead after full training; whether the order changes with more
+# epochs is what `EPOCHS` (or the full profile) tests.
 
 # %% [markdown]
 # ## 3.5 Augmentation
@@ -272,18 +358,27 @@ else:
 # a few minutes (`AUGMENTATION_ABLATION = True` adds it).
 
 # %%
-widest_runs = records[~records["shallow"] & (records["alpha"] == records["alpha"].max())]
+widest_runs = records[~records["shallow"]
+                      & (records["alpha"] == records["alpha"].max())]
 if widest_runs["augment"].nunique() == 2:
-    ablation = results.summarize(widest_runs).set_index("label")[["top1", "top1_sd", "seeds"]]
-    display(ablation.round(3))
+    arms = (tables.summarize(widest_runs).sort_values("augment",
+                                                      ascending=False))
+    ablation_table = study_verdicts.accuracies(records, arms["label"])
+    display(ablation_table[["interval", "seeds"]])
+    with_aug, without_aug = arms["label"]
+    for line in study_verdicts.compare(records, with_aug, without_aug,
+                                       title="augmentation"):
+        print(line)
     fig, ax = plt.subplots(figsize=(8, 4))
-    plots.learning_curves(ax, widest_runs[widest_runs["seed"] == SEEDS[0]], label="label", train_metric="top1")
-    gap = ablation["top1"].iloc[0] - ablation["top1"].iloc[-1]
-    ax.set(ylabel="top-1 accuracy", title=f"With and without augmentation: {100 * gap:+.0f} points of validation "
-           f"top-1{settings.caption}")
+    plots.learning_curves(ax, widest_runs[widest_runs["seed"] == seeds[0]],
+                          label="label", train_metric="top1")
+    ax.set(ylabel="top-1 accuracy",
+           title=f"With and without augmentation, seed {seeds[0]}"
+                 f"{settings.caption}")
     plt.show()
 else:
-    print("Not run: the ablation needs AUGMENTATION_ABLATION = True (the full profile's default).")
+    print("Not run: the ablation needs AUGMENTATION_ABLATION = True "
+          "(the full profile's default).")
 
 # %% [markdown]
 # Augmentation pays off when the training set is small for the network: Tiny
@@ -292,24 +387,27 @@ else:
 # by heart; the gap between its training and validation curves measures how
 # far it has got. In a run of a few epochs the picture can be the reverse:
 # augmentation makes the training task harder, so it slows early progress, and
-# its benefit appears only once the network without it starts to memorise.
-# That is why the report's 50% → 90% needs the full profile to be checked.
+# its benefit appears only once the network without it starts to memorise
+# (a prediction: the verdict line above, in a full run, tests it). That is why
+# the report's 50% → 90% needs the full profile to be checked.
 #
 # ## Running the full study
 #
 # Run this notebook with `PROFILE = "full"` on a GPU (on Colab: *Runtime →
 # Change runtime type → GPU*): it downloads Tiny ImageNet (248 MB) once into
-# `DATA_DIR` and trains the six networks for 30 epochs each on 10 classes
-# (5,000 training images). Its time on a GPU has not been measured for this
-# course; `benchmarks/study_times.py` prints each network's time per epoch on
-# the machine it runs on.
+# `DATA_DIR` and trains the six networks with three seeds each, for 30 epochs
+# on 10 classes (5,000 training images). Its time on a GPU has not been
+# measured for this course; `benchmarks/study_times.py` prints each network's
+# time per epoch on the machine it runs on.
 #
 # Headless, with papermill, for other widths (the table then shows exactly
-# these), or several seeds:
+# these), or other seeds:
 #
 # ```bash
-# papermill notebooks/03_width_multiplier.ipynb /tmp/03.ipynb -y "WIDTH_MULTIPLIERS: [0.6, 0.35]" -p RESULTS_DIR /tmp/r
-# papermill notebooks/03_width_multiplier.ipynb /tmp/03.ipynb -y "SEEDS: [0, 1, 2]"
+# papermill notebooks/03_width_multiplier.ipynb /tmp/03.ipynb \
+#     -y "WIDTH_MULTIPLIERS: [0.6, 0.35]" -p RESULTS_DIR /tmp/r
+# papermill notebooks/03_width_multiplier.ipynb /tmp/03.ipynb \
+#     -y "SEEDS: [0, 1, 2]"
 # ```
 #
 # and for a whole grid of widths and resolutions, keeping every executed
@@ -317,7 +415,8 @@ else:
 #
 # ```bash
 # python tools/sweep.py notebooks/03_width_multiplier.ipynb \
-#     --grid 'WIDTH_MULTIPLIERS=[[1.0], [0.75], [0.5], [0.25]]' --grid 'RESOLUTION=[64, 52, 44, 36]' \
+#     --grid 'WIDTH_MULTIPLIERS=[[1.0], [0.75], [0.5], [0.25]]' \
+#     --grid 'RESOLUTION=[64, 52, 44, 36]' \
 #     -p PROFILE full --out results/width-x-resolution
 # ```
 #
@@ -327,9 +426,12 @@ else:
 # - The tables and figures of this chapter are built from result records, one
 #   per configuration and seed; any chapter that needs the same configuration
 #   loads it instead of training it again.
-# - On the synthetic stand-in, the printed lines above say whether accuracy
-#   fell with width at this budget; on ImageNet the paper's steps grow as α
-#   shrinks, most sharply from 0.5 to 0.25.
+# - Every accuracy carries its interval, and every comparison is a paired
+#   test on the same validation images: the verdict lines of §3.3 to §3.5,
+#   not the prose, say which differences this run can tell from noise. With
+#   one seed they leave seed variance out; the full profile's three seeds
+#   bring it in. On ImageNet the paper's steps grow as α shrinks, most sharply
+#   from 0.5 to 0.25.
 
 # %% [markdown]
 # ## Exercises
@@ -341,7 +443,8 @@ else:
 # end have no checker.
 
 # %%
-from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+# the course's answer checker: exercises.check(id, answer)
+from mnlib import exercises
 
 # %% [markdown]
 # ```{exercise-start} 03.1 What α = 0.5 saves
@@ -368,13 +471,10 @@ exercises.check("03.1", answer);
 # %%
 from mnlib import costs, models
 
-
-def mult_adds_m(alpha, size=RESOLUTION, classes=10, **kwargs):
-    model = models.mobilenet(alpha, (size, size, 3), classes, **kwargs)
-    return costs.model_cost(model)["mult_adds"].sum() / 1e6
-
-
-exercises.check("03.1", mult_adds_m(0.5, 64) / mult_adds_m(1.0, 64));
+# costs.model_total sums model_cost's rows: (Mult-Adds, kernel parameters)
+half = costs.model_total(models.mobilenet(0.5, (64, 64, 3), 10))
+whole = costs.model_total(models.mobilenet(1.0, (64, 64, 3), 10))
+exercises.check("03.1", half.mult_adds / whole.mult_adds);
 
 # %% [markdown]
 # Not quite α² = 0.25: the first convolution's input (3 colour channels) is not narrowed, so it costs
@@ -406,7 +506,12 @@ exercises.check("03.2", answer);
 # ```
 
 # %%
-grid = {alpha: mult_adds_m(alpha, 64) for alpha in (1.0, 0.75, 0.5, 0.25)}  # counted once
+# each width counted once, in million Mult-Adds
+grid = {
+    alpha: costs.model_total(
+        models.mobilenet(alpha, (64, 64, 3), 10)).mult_adds / 1e6
+    for alpha in (1.0, 0.75, 0.5, 0.25)
+}
 
 
 def largest_alpha(budget_m):

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -49,7 +49,8 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab: install the course package when running there; nothing happens elsewhere.
+# Colab: install the course package, at the version these outputs were
+# made with, when running there; nothing happens elsewhere.
 import sys
 
 if "google.colab" in sys.modules:
@@ -57,62 +58,85 @@ if "google.colab" in sys.modules:
 
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
-         "mnlib @ git+https://github.com/mobilenets-reproduced/mobilenets-reproduced"],
+         "mnlib @ git+https://github.com/mobilenets-reproduced/"
+         "mobilenets-reproduced@v0.1.0"],
         check=True,
     )
 
 # %% tags=["parameters"]
-PROFILE = "smoke"  # "smoke": a few epochs on the synthetic stand-in (minutes on a 2-core CPU); "full": 30 epochs on Tiny ImageNet (use a GPU)
-DATASET = None  # "synthetic" (stand-in, written to DATA_DIR) or "tiny-imagenet" (downloaded to DATA_DIR); None: the profile's choice
-DATA_DIR = None  # folder of the datasets (downloads, extracted archives, stand-ins); None: data/ at the course root, or ./data outside the repository
-RESULTS_DIR = None  # folder of the result records, None: results/ at the course root (or ./results); a configuration already recorded there (e.g. by chapter 3) is loaded, not retrained
-CLASSES = 10  # number of Tiny ImageNet classes (the first k wnids), 2 to 200; the stand-in has 10
-RESOLUTIONS = [64, 52, 44, 36]  # input sizes in pixels to train at, each at least 32 (the images are resized)
-ALPHA = 1.0  # width multiplier alpha of every network, in (0, 1]
-EPOCHS = None  # training epochs per network; None: the profile's (4 smoke, 30 full)
-BATCH_SIZE = None  # images per training step; None: the profile's (32 smoke, 64 full)
-SEEDS = [0]  # one run per seed and size; several seeds show the spread (mean and standard deviation)
+# "smoke": a few epochs on the synthetic stand-in (minutes on a 2-core CPU);
+# "full": 30 epochs on Tiny ImageNet, three seeds per size (use a GPU)
+PROFILE = "smoke"
+# "synthetic" (stand-in, written to DATA_DIR) or "tiny-imagenet"
+# (downloaded to DATA_DIR); None: the profile's choice
+DATASET = None
+# folder of the datasets (downloads, extracted archives, stand-ins);
+# None: data/ at the course root, or ./data outside the repository
+DATA_DIR = None
+# folder of the result records; None: results/ at the course root (or
+# ./results); a configuration already recorded there (e.g. by chapter 3)
+# is loaded, not retrained
+RESULTS_DIR = None
+# number of Tiny ImageNet classes (the first k wnids), 2 to 200;
+# the stand-in has 10
+CLASSES = 10
+# input sizes in pixels to train at, each at least 32 (the images are
+# resized); None: the profile's ([64, 36] smoke, [64, 52, 44, 36] full)
+RESOLUTIONS = None
+# width multiplier α of every network, in (0, 1]
+ALPHA = 1.0
+# training epochs per network; None: the profile's (4 smoke, 30 full)
+EPOCHS = None
+# images per training step; None: the profile's (32 smoke, 64 full)
+BATCH_SIZE = None
+# one run per seed and size; None: the profile's ([0] smoke,
+# [0, 1, 2] full); several seeds give each accuracy a mean and an interval
+SEEDS = None
 
 # %%
-import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+from mnlib import costs, data, plots, reference, study_verdicts, tables, train
+from mnlib.models import mobilenet
 
-# isort: split
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from mnlib import data, plots, reference, results, train
-from mnlib.costs import model_cost
-from mnlib.models import mobilenet
-
-settings = train.study_settings(PROFILE, DATASET, EPOCHS, BATCH_SIZE, DATA_DIR, RESULTS_DIR)
-print(f"{settings.dataset}{settings.caption}: {settings.epochs} epochs, batches of {settings.batch_size}")
+settings = train.study_settings(
+    profile=PROFILE, dataset=DATASET, epochs=EPOCHS, batch_size=BATCH_SIZE,
+    data_dir=DATA_DIR, results_dir=RESULTS_DIR,
+)
+full = settings.profile == "full"
+seeds = SEEDS or ([0, 1, 2] if full else [0])
+sizes = RESOLUTIONS or ([64, 52, 44, 36] if full else [64, 36])
+print(f"{settings.dataset}{settings.caption}: {settings.epochs} epochs, "
+      f"batches of {settings.batch_size}, seeds {seeds}, sizes {sizes} px")
 
 # %% [markdown]
 # ## 4.1 The report's sizes and the paper's
 #
 # The report chose its sizes so that $\rho = r / 64$ would echo the paper's
 # ratios $192/224$, $160/224$ and $128/224$. They are close, not equal; the
-# table puts them side by side, with the last feature map each size leaves
+# table puts them side by side (`costs.closest_paper_resolution` finds the
+# paper's size of nearest ρ), with the last feature map each size leaves
 # (read from the built network) and the cost of one image:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-paper_sizes = [224, 192, 160, 128]
-
-
-def closest_paper_size(size):
-    """The paper's input size whose ρ = size / 224 is nearest the report's ρ = size / 64."""
-    return min(paper_sizes, key=lambda p: abs(p / 224 - size / 64))
-
-
 rows = []
-for size in sorted(set(RESOLUTIONS) | {64, 52, 44, 36}, reverse=True):
-    network = mobilenet(alpha=ALPHA, input_shape=(size, size, 3), classes=CLASSES)
+for size in sorted(set(sizes) | {64, 52, 44, 36}, reverse=True):
+    network = mobilenet(alpha=ALPHA, input_shape=(size, size, 3),
+                        classes=CLASSES)
     last = network.get_layer("conv_pw_13_relu").output.shape[1:3]
-    rows.append({"resolution": size, "rho = r / 64": round(size / 64, 4), "paper size with closest rho":
-                 closest_paper_size(size), "paper rho": round(closest_paper_size(size) / 224, 4),
-                 "last feature map": tuple(last), "million Mult-Adds": round(
-                     model_cost(network)["mult_adds"].sum() / 1e6, 1), "trained here": size in RESOLUTIONS})
+    paper = costs.closest_paper_resolution(size)
+    rows.append({
+        "resolution": size,
+        "rho = r / 64": round(size / 64, 4),
+        "paper size with closest rho": paper,
+        "paper rho": round(paper / 224, 4),
+        "last feature map": tuple(last),
+        "million Mult-Adds": round(
+            costs.model_total(network).mult_adds / 1e6, 1),
+        "trained here": size in sizes,
+    })
 pd.DataFrame(rows).set_index("resolution")
 
 # %% [markdown]
@@ -130,83 +154,123 @@ pd.DataFrame(rows).set_index("resolution")
 #
 # One network per size, all with the same width, trained exactly as in
 # chapter 3 (`mnlib.train.run`); the pipeline resizes the 64-px images to each
-# size. Every configuration is checked before the first trains. The network at
-# 64 px is the same configuration as chapter 3's α = 1: if chapter 3 ran first
-# into the same results folder, its record is loaded here, not trained again.
+# size. The smoke profile trains two sizes, 64 and 36 px (the report's largest
+# and smallest), with one seed, to stay within a few minutes; the full profile
+# trains all four with three seeds. Every configuration is checked before the
+# first trains. The network at 64 px is the same configuration as chapter 3's
+# α = 1: if chapter 3 ran first into the same results folder, its record is
+# loaded here, not trained again.
 
 # %%
-common = dict(notebook="04_resolution_multiplier", dataset=settings.dataset, classes=CLASSES,
-              epochs=settings.epochs, batch_size=settings.batch_size, profile=PROFILE,
-              results_dir=settings.results_dir, model_args={"alpha": ALPHA})
-for size in RESOLUTIONS:
-    for seed in SEEDS:
+common = dict(
+    notebook="04_resolution_multiplier", dataset=settings.dataset,
+    classes=CLASSES, epochs=settings.epochs, batch_size=settings.batch_size,
+    profile=PROFILE, results_dir=settings.results_dir,
+    model_args={"alpha": ALPHA},
+)
+for size in sizes:
+    for seed in seeds:
         train.check(**common, resolution=size, seed=seed)
-train_images, val_images, class_names = data.study_data(settings.dataset, settings.data_dir, CLASSES)
+train_images, val_images, class_names = data.study_data(
+    settings.dataset, settings.data_dir, CLASSES)
 print(train.device_notice())
 
 # %%
-for size in RESOLUTIONS:
-    for seed in SEEDS:
-        train.run(train_images, val_images, **common, resolution=size, seed=seed, class_names=class_names)
+for size in sizes:
+    for seed in seeds:
+        train.run(train_images, val_images, **common, resolution=size,
+                  seed=seed, class_names=class_names)
 
 # %% [markdown]
 # ## 4.3 Results, from the records
 #
 # Every record in the results folder for this dataset, class count, width and
-# training budget (seeds averaged, with their standard deviation), with the
-# report's accuracy at the same size and the paper's ImageNet top-1 at the
-# paper size of closest ρ. As in chapter 3, the three columns measure
-# different tasks: compare the trends.
+# training budget, each accuracy with its 95 % interval (as in chapter 3:
+# Wilson's over the validation images for one seed, Student's t over the
+# seeds for several), with the report's accuracy at the same size and the
+# paper's ImageNet top-1 at the paper size of closest ρ. As in chapter 3, the
+# three columns measure different tasks: compare the trends.
 
 # %%
-records = results.study(settings.results_dir, dataset=settings.dataset, classes=CLASSES, profile=PROFILE,
-                        epochs=settings.epochs, batch_size=settings.batch_size, model="mobilenet", alpha=ALPHA,
-                        shallow=False, augment=True)
-summary = results.summarize(records).sort_values("resolution", ascending=False)
-paper_alpha_1 = reference.paper_models().query("table in (6, 7) and alpha == 1.0").drop_duplicates("resolution")
+records = tables.study(
+    settings.results_dir, dataset=settings.dataset, classes=CLASSES,
+    profile=PROFILE, epochs=settings.epochs, batch_size=settings.batch_size,
+    model="mobilenet", alpha=ALPHA, shallow=False, augment=True,
+)
+summary = tables.summarize(records).sort_values("resolution",
+                                                ascending=False)
+summary = summary.set_index("label")
+intervals = study_verdicts.accuracies(records, summary.index)
+summary = summary.join(intervals[["top1_low", "top1_high", "interval",
+                                  "chance"]])
+paper_alpha_1 = reference.paper_models().query(
+    "table in (6, 7) and alpha == 1.0").drop_duplicates("resolution")
 paper_7 = paper_alpha_1.set_index("resolution")["top1"]
-table = summary.set_index("label")[["resolution", "params_m", "mult_adds_m", "top1", "top1_sd", "seeds", "seconds"]]
-table = results.with_reference(table, "report accuracy",
-                               reference.report_resolution().set_index("resolution")["accuracy"], key="resolution")
-table = results.with_reference(table, "paper top-1 at closest rho", lambda r: paper_7[closest_paper_size(r)],
-                               key="resolution", scale=0.01)
+table = summary[["resolution", "params_m", "mult_adds_m", "interval",
+                 "seeds", "seconds"]]
+table = tables.with_reference(
+    table, "report accuracy",
+    reference.report_resolution().set_index("resolution")["accuracy"],
+    key="resolution")
+table = tables.with_reference(
+    table, "paper top-1 at closest rho",
+    lambda r: paper_7[costs.closest_paper_resolution(r)],
+    key="resolution", scale=0.01)
 table.round(3)
+
+# %% [markdown]
+# Is each network above chance? A comparison with a network at chance says
+# nothing:
+
+# %%
+for label, verdict in summary["chance"].items():
+    print(f"{label}: {verdict}")
+
+# %% [markdown]
+# Each smaller size against the next larger one, on the same validation
+# images (McNemar's test on the images one gets right and the other wrong,
+# `mnlib.stats.paired`, as in chapter 3); the words are chosen by the numbers:
+
+# %%
+for line in study_verdicts.steps(
+        records, summary.index, [f"{r} px" for r in summary["resolution"]]):
+    print(line)
 
 # %%
 paper_points = paper_alpha_1.assign(top1=lambda d: d["top1"] / 100)
 largest, smallest = summary.iloc[0], summary.iloc[-1]
+saving = largest["mult_adds_m"] / smallest["mult_adds_m"]
 figure = plots.tradeoff_figure(
     summary,
-    [plots.Series(reference.report_resolution(), "accuracy", "report: α 1, 10 Tiny ImageNet classes",
-                  annotate="resolution", style={"marker": "s", "linestyle": "--"}),
-     plots.Series(paper_points, "top1", "paper: α 1, ImageNet, 1000 classes", annotate="resolution",
+    [plots.Series(reference.report_resolution(), "accuracy",
+                  "report: α 1, 10 Tiny ImageNet classes",
+                  annotate="resolution",
+                  style={"marker": "s", "linestyle": "--"}),
+     plots.Series(paper_points, "top1",
+                  "paper: α 1, ImageNet, 1000 classes",
+                  annotate="resolution",
                   style={"marker": "^", "linestyle": ":"})],
-    label=f"ours: α {ALPHA:g}, {CLASSES} classes{settings.caption}", xs=("mult_adds_m",), annotate="resolution",
-    classes=CLASSES, xlabels={"mult_adds_m": "million Mult-Adds per image (log scale); labels: input size in px"},
+    label=f"ours: α {ALPHA:g}, {CLASSES} classes{settings.caption}",
+    xs=("mult_adds_m",), annotate="resolution", classes=CLASSES,
+    xlabels={"mult_adds_m": "million Mult-Adds per image (log scale); "
+                            "labels: input size in px"},
     title=f"{largest['resolution']} → {smallest['resolution']} px: "
-          f"{largest['mult_adds_m'] / smallest['mult_adds_m']:.1f}x fewer Mult-Adds, "
-          f"our top-1 {largest['top1']:.0%} → {smallest['top1']:.0%}{settings.caption}",
+          f"{saving:.1f}x fewer Mult-Adds; our top-1 with its 95 % "
+          f"interval{settings.caption}",
 )
 plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
 plots.chance(ax, CLASSES)
-plots.learning_curves(ax, records[records["seed"] == SEEDS[0]].sort_values("resolution", ascending=False),
-                      label="label", train_metric="top1")
-ax.set(ylabel="top-1 accuracy", title=f"Accuracy per epoch (validation solid, training dashed){settings.caption}")
+first_seed = records[records["seed"] == seeds[0]]
+plots.learning_curves(
+    ax, first_seed.sort_values("resolution", ascending=False),
+    label="label", train_metric="top1")
+ax.set(ylabel="top-1 accuracy",
+       title=f"Accuracy per epoch (validation solid, training dashed), "
+             f"seed {seeds[0]}{settings.caption}")
 plt.show()
-
-# %% [markdown]
-# What the figure shows, printed from the records:
-
-# %%
-ordered = summary.sort_values("resolution", ascending=False)
-falls = (ordered["top1"].diff().dropna() <= 0).all()
-print(f"top-1 by input size, {', '.join(f'{r} px' for r in ordered['resolution'])}: "
-      f"{', '.join(f'{t:.1%}' for t in ordered['top1'])}{settings.caption}")
-print("Accuracy falls at every smaller size." if falls else
-      "Accuracy does not fall at every smaller size: at this budget, part of the differences is noise.")
 
 # %% [markdown]
 # ## Width or resolution?
@@ -217,19 +281,27 @@ print("Accuracy falls at every smaller size." if falls else
 # 3 and 4 write their records into the same folder, so the table below is the
 # whole $\alpha \times \rho$ grid trained so far, from every record there
 # with this dataset, class count and budget (a sweep over both, see chapter 3,
-# fills it in).
+# fills it in), each cell with its interval.
 
 # %%
-grid = results.summarize(results.study(settings.results_dir, dataset=settings.dataset, classes=CLASSES,
-                                       profile=PROFILE, epochs=settings.epochs, batch_size=settings.batch_size,
-                                       model="mobilenet", shallow=False, augment=True))
-grid.pivot_table(index="alpha", columns="resolution", values="top1").sort_index(ascending=False).round(3)
+everything = tables.study(
+    settings.results_dir, dataset=settings.dataset, classes=CLASSES,
+    profile=PROFILE, epochs=settings.epochs, batch_size=settings.batch_size,
+    model="mobilenet", shallow=False, augment=True,
+)
+grid = tables.summarize(everything).set_index("label")
+grid["top-1 (95 % interval)"] = study_verdicts.accuracies(
+    everything, grid.index)["interval"]
+cells = grid.pivot_table(index="alpha", columns="resolution",
+                         values="top-1 (95 % interval)", aggfunc="first")
+cells.sort_index(ascending=False).fillna("not trained")
 
 # %% [markdown]
 # Headless, for other sizes:
 #
 # ```bash
-# papermill notebooks/04_resolution_multiplier.ipynb /tmp/04.ipynb -y "RESOLUTIONS: [64, 48, 32]" -p PROFILE full
+# papermill notebooks/04_resolution_multiplier.ipynb /tmp/04.ipynb \
+#     -y "RESOLUTIONS: [64, 48, 32]" -p PROFILE full
 # ```
 #
 # ## Summary
@@ -237,9 +309,11 @@ grid.pivot_table(index="alpha", columns="resolution", values="top1").sort_index(
 # - ρ shrinks every feature map; Mult-Adds fall by about ρ², parameters not at all.
 # - At the report's sizes below 64 px, MobileNet's last blocks see a single
 #   pixel: the network loses layout as well as the image's detail.
-# - On the stand-in, the printed lines above say whether accuracy fell with
-#   the input size at this budget; the paper's ImageNet figures fall steadily
-#   from 224 to 128 px.
+# - Every accuracy carries its interval and every step of ρ is a paired test
+#   on the same validation images: the verdict lines of §4.3, not the prose,
+#   say which differences this run can tell from noise (with one seed, seed
+#   variance is left out; the full profile's three seeds bring it in). The
+#   paper's ImageNet figures fall steadily from 224 to 128 px.
 
 # %% [markdown]
 # ## Exercises
@@ -251,7 +325,8 @@ grid.pivot_table(index="alpha", columns="resolution", values="top1").sort_index(
 # end have no checker.
 
 # %%
-from mnlib import exercises  # the course's answer checker: exercises.check(id, answer)
+# the course's answer checker: exercises.check(id, answer)
+from mnlib import exercises
 
 # %% [markdown]
 # ```{exercise-start} 04.1 What 52 px saves
@@ -276,11 +351,9 @@ exercises.check("04.1", answer);
 # ```
 
 # %%
-def mult_adds_m(alpha, size, classes=10):
-    return model_cost(mobilenet(alpha, (size, size, 3), classes))["mult_adds"].sum() / 1e6
-
-
-exercises.check("04.1", mult_adds_m(1.0, 52) / mult_adds_m(1.0, 64));
+at_52 = costs.model_total(mobilenet(1.0, (52, 52, 3), 10)).mult_adds
+at_64 = costs.model_total(mobilenet(1.0, (64, 64, 3), 10)).mult_adds
+exercises.check("04.1", at_52 / at_64);
 
 # %% [markdown]
 # Far below $\rho^2$: chapter 2's exercise 02.1 shows why. At 52 px the maps after block 4 are 6, 3
@@ -312,11 +385,16 @@ exercises.check("04.2", answer);
 # ```
 
 # %%
-grid = {(a, s): mult_adds_m(a, s) for a in (1.0, 0.75, 0.5, 0.25) for s in (64, 52, 44, 36)}
+# each pair (α, size) counted once, in million Mult-Adds
+pairs = {
+    (a, s): costs.model_total(mobilenet(a, (s, s, 3), 10)).mult_adds / 1e6
+    for a in (1.0, 0.75, 0.5, 0.25) for s in (64, 52, 44, 36)
+}
 
 
 def best_under(budget_m):
-    fitting = {pair: cost for pair, cost in grid.items() if cost <= budget_m}
+    fitting = {pair: cost for pair, cost in pairs.items()
+               if cost <= budget_m}
     return max(fitting, key=fitting.get) if fitting else None
 
 
@@ -358,18 +436,23 @@ from mnlib import models
 
 
 def last_side_by_rule(size):
-    side = math.ceil(size / 2)  # the first convolution: 'same' padding, stride 2
+    # the first convolution: 'same' padding, stride 2
+    side = math.ceil(size / 2)
     for _, stride in models.TABLE_1:
-        side //= stride  # a stride-2 block: pad bottom and right, 'valid' 3x3 window
+        # a stride-2 block: pad bottom and right, 'valid' 3x3 window
+        side //= stride
     return side
 
 
 def last_side_built(size):
-    return mobilenet(input_shape=(size, size, 3), include_top=False).output.shape[1]
+    body = mobilenet(input_shape=(size, size, 3), include_top=False)
+    return body.output.shape[1]
 
 
-smallest = next(size for size in range(32, 225) if last_side_by_rule(size) >= 2)
-print({size: (last_side_by_rule(size), last_side_built(size)) for size in (smallest - 1, smallest)})
+smallest = next(size for size in range(32, 225)
+                if last_side_by_rule(size) >= 2)
+print({size: (last_side_by_rule(size), last_side_built(size))
+       for size in (smallest - 1, smallest)})
 exercises.check("04.3", smallest);
 
 # %% [markdown]
