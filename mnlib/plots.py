@@ -42,7 +42,7 @@ STYLE = {
     "legend.title_fontsize": 9,
 }
 
-#: Axis labels of the cost columns of :func:`mnlib.results.study`.
+#: Axis labels of the cost columns of :func:`mnlib.tables.study`.
 XLABELS = {
     "params_m": "million parameters (log scale)",
     "mult_adds_m": "million Mult-Adds per image (log scale)",
@@ -77,7 +77,7 @@ class Series:
 def _check_columns(points, columns, what: str) -> None:
     """Raise ValueError unless ``points`` is a DataFrame with ``columns``."""
     if not isinstance(points, pd.DataFrame):
-        raise ValueError(f"{what} must be a DataFrame (e.g. from mnlib.results.study); got {type(points).__name__}.")
+        raise ValueError(f"{what} must be a DataFrame (e.g. from mnlib.tables.study); got {type(points).__name__}.")
     missing = [c for c in columns if c is not None and c not in points.columns]
     if missing:
         raise ValueError(f"{what} lacks the columns {missing}; it has {list(points.columns)}.")
@@ -191,7 +191,7 @@ def learning_curves(
     train_metric: str | None = None,
     legend: str | None = "below",
 ) -> plt.Axes:
-    """Per-epoch ``metric`` of each record (a row of :func:`mnlib.results.study`), one colour per record.
+    """Per-epoch ``metric`` of each record (a row of :func:`mnlib.tables.study`), one colour per record.
 
     Args:
         ax: the axes to draw on.
@@ -274,7 +274,7 @@ def tradeoff_figure(
     """Accuracy against cost, one panel per cost: ours beside the paper's and the report's.
 
     Args:
-        ours: one row per model (e.g. :func:`mnlib.results.summarize`), with
+        ours: one row per model (e.g. :func:`mnlib.tables.summarize`), with
             the columns ``xs`` and ``y``; drawn first, with error bars where
             it has ``<y>_low`` and ``<y>_high`` values (intervals).
         references: other series (:class:`Series`), drawn after ours in
@@ -341,7 +341,7 @@ def curve_panels(
     widens as the epochs pass is overfitting. Panels share the accuracy axis.
 
     Args:
-        records: one row per run (rows of :func:`mnlib.results.study`), with
+        records: one row per run (rows of :func:`mnlib.tables.study`), with
             ``history`` (``val_top1`` and ``top1`` per epoch).
         panel: the column whose value titles each panel (e.g. a ``"run"`` label).
         classes: draw the chance line ``1 / classes`` in every panel; None: none.
