@@ -68,15 +68,18 @@ def _within(value, minimum, maximum, above, below) -> bool:
     )
 
 
-def integer(name: str, value, minimum=None, maximum=None, *, hint: str = "") -> int:
+def integer(name: str, value, minimum=None, maximum=None, *, unit: str = "", hint: str = "") -> int:
     """``value`` as an ``int``, if it is an integer in ``[minimum, maximum]`` (either bound optional).
+
+    ``unit`` names what it counts in the message (``"number of pixels"``:
+    "resolution must be an integer number of pixels >= 32, got 16.").
 
     Raises:
         ValueError: e.g. ``"epochs must be an integer >= 1, got 0."``; ``hint``
             (a sentence) is added after the message.
     """
     if not is_integer(value) or not _within(value, minimum, maximum, None, None):
-        _fail(name, "an integer" + _range(minimum, maximum, None, None), value, hint)
+        _fail(name, "an integer" + (f" {unit}" if unit else "") + _range(minimum, maximum, None, None), value, hint)
     return int(value)
 
 

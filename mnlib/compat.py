@@ -1,41 +1,32 @@
 """Every private Keras or TensorFlow name the course relies on, in one place.
 
-Keras offers no public way to do four things the course needs; each is done
+Keras offers no public way to do three things the course needs; each is done
 here, once, with the versions it was checked on (:data:`CHECKED`), and
 ``tests/test_compat.py`` fails loudly, naming the shim, when a Keras release
 changes what it relies on:
 
-* :func:`reset_initial_epoch`: a model trained once with ``BackupAndRestore``
-  keeps the restored epoch in ``model._initial_epoch``; a second ``fit`` of
-  the same model must not inherit it.
-* :data:`BACKUP_WEIGHTS`, :data:`BACKUP_METADATA`, :func:`backup_and_restore`,
-  :func:`backed_up_epoch`: the names of the files ``BackupAndRestore`` writes
-  and the epoch it records (read to resume the data stream at that epoch).
+* :func:`reset_initial_epoch`: a model trained once with Keras'
+  ``BackupAndRestore`` keeps the restored epoch in ``model._initial_epoch``;
+  a later ``fit`` of the same model (:func:`mnlib.train.fit`, whose own
+  backup is :class:`mnlib.train.Backup`) must not inherit it.
 * :func:`calls_intercepted`: a ``call`` attribute set on a layer *instance*
   hides its class's ``call`` (batch-norm re-estimation reads each layer's
   input that way, :mod:`mnlib.train.batchnorm`).
 * :func:`keras_global_seed_state`, :func:`restore_keras_global_seed_state`:
   Keras' global seed and seed generator, restored by :func:`mnlib.streams.seeded`.
 
-Introduced in chapter 3 (training with a backup that survives a disconnect).
+Introduced in chapter 3 (training a network, :mod:`mnlib.train`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
-import pathlib
 
 import keras
 
 __all__ = [
     "CHECKED",
     "reset_initial_epoch",
-    "BACKUP_WEIGHTS",
-    "BACKUP_METADATA",
-    "backup_and_restore",
-    "backed_up_epoch",
     "calls_intercepted",
     "keras_global_seed_state",
     "restore_keras_global_seed_state",
@@ -44,15 +35,9 @@ __all__ = [
 #: Each shim and the (Keras, TensorFlow) versions it was checked on.
 CHECKED: dict[str, tuple[tuple[str, str], ...]] = {
     "reset_initial_epoch": (("3.13.2", "2.20.0"), ("3.15.1", "2.21.0")),
-    "backup files": (("3.13.2", "2.20.0"), ("3.15.1", "2.21.0")),
     "calls_intercepted": (("3.13.2", "2.20.0"), ("3.15.1", "2.21.0")),
     "keras global seed": (("3.13.2", "2.20.0"), ("3.15.1", "2.21.0")),
 }
-
-#: The weights file Keras' ``BackupAndRestore`` keeps in its folder.
-BACKUP_WEIGHTS = "latest.weights.h5"
-#: The JSON file beside it; ``{"epoch": epochs done, ...}``.
-BACKUP_METADATA = "training_metadata.json"
 
 
 def reset_initial_epoch(model: keras.Model) -> None:
@@ -65,35 +50,6 @@ def reset_initial_epoch(model: keras.Model) -> None:
     """
     if hasattr(model, "_initial_epoch"):
         model._initial_epoch = None
-
-
-def backup_and_restore(folder, *, keep: bool) -> keras.callbacks.BackupAndRestore:
-    """Keras' ``BackupAndRestore`` in ``folder``, keeping two states where this Keras can.
-
-    ``double_checkpoint`` (Keras >= 3.4) keeps the previous state while the
-    next is written, so a disconnect during a save loses one epoch at most.
-    ``keep``: leave the backup after the last epoch.
-    """
-    options = {"delete_checkpoint": not keep}
-    if "double_checkpoint" in inspect.signature(keras.callbacks.BackupAndRestore).parameters:
-        options["double_checkpoint"] = True
-    return keras.callbacks.BackupAndRestore(str(folder), **options)
-
-
-def backed_up_epoch(folder) -> int | None:
-    """Epochs done according to the backup in ``folder`` (:data:`BACKUP_METADATA`), or None if it has none.
-
-    None too when the weights file is missing or the metadata cannot be read:
-    Keras then starts from the first epoch.
-    """
-    folder = pathlib.Path(folder)
-    if not (folder / BACKUP_WEIGHTS).exists():
-        return None
-    try:
-        epoch = json.loads((folder / BACKUP_METADATA).read_text()).get("epoch")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 else None
 
 
 @contextlib.contextmanager

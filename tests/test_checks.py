@@ -23,6 +23,8 @@ def test_integer_bounds_are_closed_and_named():
         checks.integer("n", 4, 1, 3)
     with pytest.raises(ValueError, match=r"^n must be an integer <= 3, got 4\.$"):
         checks.integer("n", 4, maximum=3)
+    with pytest.raises(ValueError, match=r"^side must be an integer number of pixels >= 8, got 4\.$"):
+        checks.integer("side", 4, 8, unit="number of pixels")
     with pytest.raises(ValueError, match=r"^seed must be an integer, got 'a'\. Try 0\.$"):
         checks.integer("seed", "a", hint="Try 0.")
 

@@ -38,25 +38,15 @@ def test_initial_epoch_is_where_keras_starts_and_reset_forgets_it():
     assert model.fit(*data(), epochs=3, verbose=0).epoch == [0, 1, 2]
 
 
-def test_backup_files_have_the_names_and_epoch_compat_reads(tmp_path):
+def test_keras_backup_and_restore_sets_the_initial_epoch_reset_forgets(tmp_path):
     model = tiny_model()
-    model.fit(*data(), epochs=2, verbose=0, callbacks=[compat.backup_and_restore(tmp_path, keep=True)])
-    message = UPGRADE.format(keras.__version__, "BACKUP_WEIGHTS / BACKUP_METADATA")
-    assert (tmp_path / compat.BACKUP_WEIGHTS).is_file(), message
-    assert compat.backed_up_epoch(tmp_path) == 2, message
-    # Keras resumes from that backup: a new model runs only the epoch left.
+    with_backup = [keras.callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)]
+    model.fit(*data(), epochs=2, verbose=0, callbacks=with_backup)
     again = tiny_model()
-    callback = compat.backup_and_restore(tmp_path, keep=True)
-    assert again.fit(*data(), epochs=3, verbose=0, callbacks=[callback]).epoch == [2], message
-
-
-def test_backed_up_epoch_without_a_backup_or_with_bad_metadata(tmp_path):
-    assert compat.backed_up_epoch(tmp_path) is None
-    (tmp_path / compat.BACKUP_WEIGHTS).write_bytes(b"")
-    (tmp_path / compat.BACKUP_METADATA).write_text("{not json")
-    assert compat.backed_up_epoch(tmp_path) is None
-    (tmp_path / compat.BACKUP_METADATA).write_text('{"epoch": true}')
-    assert compat.backed_up_epoch(tmp_path) is None
+    assert again.fit(*data(), epochs=3, verbose=0, callbacks=with_backup).epoch == [2]
+    assert again._initial_epoch == 2, UPGRADE.format(keras.__version__, "reset_initial_epoch")
+    compat.reset_initial_epoch(again)
+    assert again.fit(*data(), epochs=1, verbose=0).epoch == [0]
 
 
 def test_a_call_set_on_the_instance_is_what_keras_runs_traced_or_not():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnlib import costs, data, models, results, train
-from mnlib.train import experiment, phases
+from mnlib import costs, data, device, models, results, train
+from mnlib.train import experiment, phases, settings
 
 RESOLUTION = 32
 CLASSES = 4
@@ -197,7 +197,7 @@ def test_run_writes_its_record_and_reuses_it(tmp_path, monkeypatch):
     assert record["batch_size"] == 32  # the batches given, not the default
     assert record["model_args"] == {"alpha": 0.25} and record["profile"] == "smoke"
     assert record["environment"]["tensorflow"] == tf.__version__
-    assert record["environment"]["mixed_precision"] == train.accelerator()["mixed_precision"]
+    assert record["environment"]["mixed_precision"] == device.accelerator().mixed_precision
 
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == [f"{record['id']}.json"]  # the backup is gone, only the record is left
@@ -403,17 +403,119 @@ def test_check_validates_a_grid_without_training(tmp_path, changes, words):
 
 
 def test_study_settings_fill_in_the_profile():
-    smoke = train.study_settings("smoke")
+    smoke = train.study_settings(profile="smoke")
     assert (smoke.dataset, smoke.epochs, smoke.batch_size) == ("synthetic", 4, 32)
     assert "synthetic stand-in" in smoke.caption
-    full = train.study_settings("full", epochs=7, results_dir="/tmp/r")
+    full = train.study_settings(profile="full", epochs=7, results_dir="/tmp/r")
     assert (full.dataset, full.epochs, str(full.results_dir), full.caption) == ("tiny-imagenet", 7, "/tmp/r", "")
     with pytest.raises(ValueError, match="smoke"):
-        train.study_settings("quick")
+        train.study_settings(profile="quick")
     with pytest.raises(ValueError, match="DATASET"):
-        train.study_settings("smoke", dataset="imagenet")
+        train.study_settings(profile="smoke", dataset="imagenet")
 
 
-def test_device_notice_says_where_training_runs():
+def test_study_settings_take_keywords_only():
+    with pytest.raises(TypeError):
+        train.study_settings("smoke")
+
+
+def test_device_notice_names_where_training_runs(monkeypatch):
+    found = device.accelerator()
     notice = train.device_notice()
-    assert ("GPU" in notice) and notice.count("\n") == 0
+    assert found.name in notice and notice.count("\n") == 0  # the card's own name, whatever it is
+    assert ("no GPU found" in notice) != found.gpu
+    card = device.describe({"device_name": "NVIDIA H100 80GB HBM3", "compute_capability": (9, 0)})
+    monkeypatch.setattr(settings, "accelerator", lambda: card)
+    assert train.device_notice() == "Training on the GPU NVIDIA H100 80GB HBM3."
+
+
+def test_evaluate_gives_each_images_correctness_in_the_datasets_order():
+    always_zero = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, kernel_initializer="zeros")])
+    always_zero.layers[0].bias.assign([5.0, 0.0, 0.0, 0.0])
+    always_zero.add(keras.layers.Softmax())  # class 0 for every image
+    labels = np.array([0, 1, 0, 3, 2, 0, 0, 1, 3], "int32")
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((9, 2), "float32"), labels)).batch(4)  # 4 + 4 + 1
+    scores = train.evaluate(always_zero, data)
+    np.testing.assert_array_equal(scores["correct"], labels == 0)
+    assert scores["correct"].dtype == bool and scores["top1"] == pytest.approx(4 / 9)
+
+
+class Poison(keras.callbacks.Callback):
+    """Sets every weight to NaN when epoch ``at`` (0-based) begins: the loss diverges there."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+
+def test_a_nan_loss_stops_training_at_once_naming_the_epoch(tmp_path):
+    steps = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: steps.append(batch))
+    with pytest.raises(train.Diverged, match="epoch 2.*learning rate.*warm-up.*scaled") as caught:
+        train.fit(tiny_cnn(), stand_in(64), epochs=4, recalibrate=0, verbose=0, callbacks=[Poison(at=1), counter])
+    assert caught.value.epoch == 2 and not math.isfinite(caught.value.loss)
+    assert len(steps) == 2 + 1  # epoch 1's two batches, then the first of epoch 2: stopped at once
+    assert len(caught.value.history["loss"]) == 1  # the epoch done before
+
+
+def test_a_diverged_run_is_recorded_as_diverged_without_accuracy(tmp_path, monkeypatch, capsys):
+    real_fit = train.fit
+    monkeypatch.setattr(phases, "fit", lambda *a, callbacks=(), **k: real_fit(*a, callbacks=[Poison(at=1)], **k))
+    options = run_options(tmp_path, model=tiny_cnn, model_args={}, verbose=2)
+    record = train.run(stand_in(32), stand_in(32, seed=1), **options)
+    assert record["diverged"] is True and record["diverged_epoch"] == 2
+    assert record["top1"] is None and record["top5"] is None and len(record["history"]["loss"]) == 1
+    assert "Training diverged in epoch 2" in capsys.readouterr().out
+    assert not (tmp_path / "backup").exists()
+
+
+def test_run_records_which_validation_images_it_got_right(tmp_path):
+    record = train.run(stand_in(64), stand_in(40, seed=1), **run_options(tmp_path, model=tiny_cnn, model_args={}))
+    correct = results.correct(record)
+    assert correct.shape == (40,) and correct.mean() == pytest.approx(record["top1"])
+    assert record["diverged"] is False
+
+
+def test_a_stale_record_is_set_aside_and_trained_again(tmp_path, capsys):
+    options = run_options(tmp_path, model=tiny_cnn, model_args={}, epochs=1, save_model=True)
+    record = train.run(stand_in(32), stand_in(32, seed=1), **options)
+    assert (tmp_path / record["model_file"]).is_file()
+    (tmp_path / record["model_file"]).write_bytes(b"cut off while saving")
+    capsys.readouterr()
+    again = train.run(stand_in(32), stand_in(32, seed=1), **options)
+    said = capsys.readouterr().out
+    assert "Set aside" in said and record["model_file"] in said  # one line says why
+    assert again["created"] != record["created"] and (tmp_path / again["model_file"]).is_file()
+    assert len(list(tmp_path.glob(f"{record['id']}.json.stale-*"))) == 1
+
+
+def test_force_trains_from_scratch_keeping_the_old_record_aside(tmp_path, monkeypatch):
+    options = run_options(tmp_path, model=tiny_cnn, model_args={}, epochs=1)
+    record = train.run(stand_in(32), stand_in(32, seed=1), **options)
+    calls = []
+    real_fit = train.fit
+    monkeypatch.setattr(phases, "fit", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
+    again = train.run(stand_in(32), stand_in(32, seed=1), force=True, **options)
+    assert calls == [1] and again["id"] == record["id"] and again["created"] != record["created"]
+    assert len(list(tmp_path.glob(f"{record['id']}.json.stale-*"))) == 1
+
+
+def test_fine_tuning_starts_from_the_saved_frozen_run(tmp_path, monkeypatch):
+    keras.utils.set_random_seed(0)
+    body = models.mobilenet(alpha=0.25, input_shape=(RESOLUTION, RESOLUTION, 3), include_top=False)
+    body.save_weights(tmp_path / "body.weights.h5")  # stands for ImageNet weights
+    real_fit, fits = train.fit, []
+    monkeypatch.setattr(phases, "fit", lambda *a, **k: fits.append(k["epochs"]) or real_fit(*a, **k))
+    pretrained = {"alpha": 0.25, "weights": str(tmp_path / "body.weights.h5")}
+    options = run_options(tmp_path / "results", model_args=pretrained, epochs=1, recalibrate=0)
+    tuned = train.run(stand_in(32), stand_in(32, seed=1), fine_tune={"epochs": 2, "layers": 3}, **options)
+    frozen = train.run(stand_in(32), stand_in(32, seed=1), **options)  # found, not trained again
+    assert fits == [1, 2] and frozen["model_file"] and "fine_tune" not in frozen["training"]
+    assert tuned["history"]["loss"][:1] == frozen["history"]["loss"] and tuned["phases"][0] == frozen["phases"][0]
+    other = train.run(stand_in(32), stand_in(32, seed=1), fine_tune={"epochs": 1, "layers": 6}, **options)
+    assert fits == [1, 2, 1]  # another fine-tuning of the same frozen run: only its own phase trains
+    assert other["history"]["phase"] == ["frozen base", "fine-tune"]

@@ -28,12 +28,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mnlib.data.archives import ARCHIVES, FOLDERS, NAMES, SPLITS, STANFORD_DOGS, TINY_IMAGENET, Archive, download
+from mnlib import checks
+from mnlib.data.archives import (
+    ARCHIVES,
+    FOLDERS,
+    NAMES,
+    SPLITS,
+    STANFORD_DOGS,
+    TINY_IMAGENET,
+    TITLES,
+    Archive,
+    download,
+    how_to_get,
+)
 from mnlib.data.explore import box_grid, example_grid, probe_accuracy
 from mnlib.data.loaders import (
     ClassNames,
     FileDataset,
     Files,
+    breed_name,
     check_files,
     decode,
     dog_boxes,
@@ -57,7 +70,8 @@ from mnlib.data.pipeline import (
 from mnlib.data.standins import CLASSES, SHAPES, is_synthetic, prepare, synthetic
 
 __all__ = [
-    "TINY_IMAGENET", "STANFORD_DOGS", "NAMES", "DATASETS", "FOLDERS", "SPLITS", "Archive", "ARCHIVES", "download",
+    "TINY_IMAGENET", "STANFORD_DOGS", "NAMES", "TITLES", "DATASETS", "FOLDERS", "SPLITS", "Archive", "ARCHIVES",
+    "download", "how_to_get", "breed_name",
     "CLASSES", "SHAPES", "synthetic", "is_synthetic", "prepare",
     "ClassNames", "Files", "FileDataset", "source_files", "decode", "check_files", "tiny_imagenet",
     "stanford_dogs", "dog_boxes", "load", "image_formats", "image_sizes", "splits", "study_data",
@@ -92,16 +106,12 @@ def check_classes(dataset: str, classes) -> int:
 
     Introduced in the Stanford Dogs chapter.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {tuple(DATASETS)}; got {dataset!r}.")
+    checks.choice("dataset", dataset, DATASETS)
     most = CLASS_COUNTS[dataset]
-    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= most:
-        what = "the synthetic stand-in has" if dataset == "synthetic" else f"{dataset} has"
-        hint = " For more, use the real dataset (PROFILE = 'full')." if dataset == "synthetic" else ""
-        raise ValueError(
-            f"CLASSES must be an integer from 2 to {most} ({what} {most} classes; the first k are "
-            f"used); got {classes!r}.{hint}"
-        )
+    what = "The synthetic stand-in has" if dataset == "synthetic" else f"{TITLES.get(dataset, dataset)} has"
+    more = " For more, use the real dataset (PROFILE = 'full')." if dataset == "synthetic" else ""
+    hint = f"{what} {most} classes: from 2 to {most}, the first k are used.{more}"
+    classes = checks.integer("CLASSES", classes, 2, most, hint=hint)
     return classes
 
 
@@ -130,8 +140,7 @@ def splits(
         evaluation split (Tiny ImageNet's ``val``, Stanford Dogs' ``test``) and
         the classes' :class:`ClassNames`.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {tuple(DATASETS)}; got {dataset!r}.")
+    checks.choice("dataset", dataset, DATASETS)
     name = layout if dataset == "synthetic" else dataset
     root = prepare(name, data_dir, synthetic=dataset == "synthetic")
     train, names = load(name, root, "train", classes)

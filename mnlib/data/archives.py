@@ -17,7 +17,20 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["TINY_IMAGENET", "STANFORD_DOGS", "NAMES", "FOLDERS", "SPLITS", "Archive", "ARCHIVES", "download"]
+from mnlib import checks
+
+__all__ = [
+    "TINY_IMAGENET",
+    "STANFORD_DOGS",
+    "NAMES",
+    "TITLES",
+    "FOLDERS",
+    "SPLITS",
+    "Archive",
+    "ARCHIVES",
+    "download",
+    "how_to_get",
+]
 
 TINY_IMAGENET = "tiny-imagenet"
 STANFORD_DOGS = "stanford-dogs"
@@ -30,7 +43,8 @@ FOLDERS: dict[str, str] = {
     STANFORD_DOGS: "stanford-dogs",
 }
 
-_HUMAN = {TINY_IMAGENET: "Tiny ImageNet", STANFORD_DOGS: "Stanford Dogs"}
+#: Each dataset's name as the text writes it.
+TITLES: dict[str, str] = {TINY_IMAGENET: "Tiny ImageNet", STANFORD_DOGS: "Stanford Dogs"}
 #: Each dataset's labelled splits: (training split, evaluation split).
 SPLITS: dict[str, tuple[str, str]] = {TINY_IMAGENET: ("train", "val"), STANFORD_DOGS: ("train", "test")}
 
@@ -106,21 +120,19 @@ _REQUIRED = {
 }
 
 
-def _check_name(name: str) -> str:
-    if name not in NAMES:
-        raise ValueError(f"Unknown dataset {name!r}: expected one of {NAMES}.")
-    return name
-
-
 def _complete(name: str, root: Path) -> bool:
     return all((root / part).exists() for part in _REQUIRED[name])
 
 
-def _how_to_get(name: str, dest: str | Path) -> str:
-    """Instructions to get a dataset by hand (used in error messages)."""
+def how_to_get(name: str, dest: str | Path) -> str:
+    """Instructions to get dataset ``name`` (one of :data:`NAMES`) into ``dest``, for error messages.
+
+    Several lines: the :func:`download` call, each official archive's URL, size
+    and checksum for a download by hand, and the offline stand-in.
+    """
     folder = FOLDERS[name]
     lines = [
-        f"To get {_HUMAN[name]}, call mnlib.data.download({name!r}, {str(dest)!r}) "
+        f"To get {TITLES[name]}, call mnlib.data.download({name!r}, {str(dest)!r}) "
         "on a machine with internet access (Colab has it), or download by hand:"
     ]
     for archive in ARCHIVES[name]:
@@ -203,7 +215,7 @@ def download(
             download by hand and where to put it.
         ValueError: a downloaded file does not match its checksum (it is deleted).
     """
-    _check_name(name)
+    checks.choice("name", name, NAMES)
     dest = Path(dest)
     root = dest / FOLDERS[name]
     if _complete(name, root):
@@ -225,7 +237,7 @@ def _fetch(name: str, archive: Archive, dest: Path, timeout: float) -> Path:
         try:
             _probe(archive.url, timeout)
         except OSError as err:
-            raise ConnectionError(f"Cannot reach {archive.url} ({err}).\n" + _how_to_get(name, dest)) from None
+            raise ConnectionError(f"Cannot reach {archive.url} ({err}).\n" + how_to_get(name, dest)) from None
     try:
         path = keras.utils.get_file(
             archive.filename,
@@ -241,11 +253,11 @@ def _fetch(name: str, archive: Archive, dest: Path, timeout: float) -> Path:
             f"{archive.filename} from {archive.url} does not match its published "
             f"{archive.hash_algorithm} checksum {archive.file_hash}: the download was "
             "damaged, or the file changed at its source. It has been deleted; run "
-            "download() again, or check the file's origin.\n" + _how_to_get(name, dest)
+            "download() again, or check the file's origin.\n" + how_to_get(name, dest)
         ) from None
     except Exception as err:  # get_file reports network failures as bare Exception
         target.unlink(missing_ok=True)
-        raise ConnectionError(f"Downloading {archive.url} failed ({err}).\n" + _how_to_get(name, dest)) from None
+        raise ConnectionError(f"Downloading {archive.url} failed ({err}).\n" + how_to_get(name, dest)) from None
     return Path(path)
 
 

@@ -9,6 +9,7 @@ import textwrap
 
 import tensorflow as tf
 
+from mnlib import checks, streams
 from mnlib.data.loaders import ClassNames, FileDataset, decode, dog_boxes, source_files
 from mnlib.data.pipeline import pipeline
 
@@ -65,8 +66,7 @@ def box_grid(dataset: FileDataset, class_names: ClassNames, *, images: int = 6, 
     files = source_files(dataset)
     if files is None:
         raise ValueError("box_grid needs a dataset straight from stanford_dogs().")
-    if isinstance(images, bool) or not isinstance(images, int) or not 1 <= images <= 12:
-        raise ValueError(f"images must be an int from 1 to 12; got {images!r}.")
+    images = checks.integer("images", images, 1, 12, hint="From 1 to 12 photos.")
     paths, labels = files
     picks = []
     for k in range(images * len(class_names)):  # class 0, 1, ..., then each class's second photo...
@@ -118,18 +118,18 @@ def probe_accuracy(
     classes = int(files[1].max()) + 1 if files is not None else None
     if classes is None:
         raise ValueError("probe_accuracy needs the training dataset straight from a loader.")
-    keras.utils.set_random_seed(seed)
 
     def block(x, filters, stride=1):
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(momentum=0.9)(x)
         return layers.ReLU()(x)
 
-    inputs = keras.Input((resolution, resolution, 3))
-    x = block(inputs, 24, stride=2)
-    x = layers.MaxPool2D()(block(x, 24))
-    x = layers.GlobalAveragePooling2D()(block(x, 48))
-    model = keras.Model(inputs, layers.Dense(classes)(x))
+    with streams.seeded(seed, "init"):  # the initial weights; the caller's random state is left alone
+        inputs = keras.Input((resolution, resolution, 3))
+        x = block(inputs, 24, stride=2)
+        x = layers.MaxPool2D()(block(x, 24))
+        x = layers.GlobalAveragePooling2D()(block(x, 48))
+        model = keras.Model(inputs, layers.Dense(classes)(x))
     model.compile(
         keras.optimizers.Adam(0.002),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from mnlib.data.archives import _HUMAN, SPLITS, STANFORD_DOGS, TINY_IMAGENET, _check_name, _how_to_get
+from mnlib import checks
+from mnlib.data.archives import NAMES, SPLITS, STANFORD_DOGS, TINY_IMAGENET, TITLES, how_to_get
 
 __all__ = [
     "ClassNames",
@@ -31,6 +32,7 @@ __all__ = [
     "check_files",
     "tiny_imagenet",
     "stanford_dogs",
+    "breed_name",
     "dog_boxes",
     "load",
     "image_formats",
@@ -199,7 +201,7 @@ def _file_dataset(paths, labels, root: Path, bad_files: str) -> FileDataset:
 
 def _missing_root(name: str, root: Path, expected: str) -> FileNotFoundError:
     return FileNotFoundError(
-        f"No {_HUMAN[name]} at {root}: {root / expected} does not exist.\n" + _how_to_get(name, root.parent)
+        f"No {TITLES[name]} at {root}: {root / expected} does not exist.\n" + how_to_get(name, root.parent)
     )
 
 
@@ -207,7 +209,7 @@ def _select(all_ids: Sequence[str], classes, what: str, match=None) -> list[str]
     """Resolve a loader's ``classes`` argument to a list of class ids."""
     if classes is None:
         return list(all_ids)
-    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+    if checks.is_integer(classes):
         if not 1 <= classes <= len(all_ids):
             raise ValueError(f"classes={classes}: this {what} has 1 to {len(all_ids)} classes.")
         return list(all_ids[: int(classes)])
@@ -226,7 +228,7 @@ def _select(all_ids: Sequence[str], classes, what: str, match=None) -> list[str]
 
 def _check_split(name: str, split: str) -> None:
     if split not in SPLITS[name]:
-        raise ValueError(f"{_HUMAN[name]} split must be one of {SPLITS[name]}, got {split!r}.")
+        raise ValueError(f"{TITLES[name]} split must be one of {SPLITS[name]}, got {split!r}.")
 
 
 def tiny_imagenet(
@@ -296,8 +298,11 @@ def _mat_strings(array) -> list[str]:
     return [str(np.asarray(cell).ravel()[0]) for cell in np.asarray(array).ravel()]
 
 
-def _breed(folder: str) -> str:
-    """``"n02085782-Japanese_spaniel"`` -> ``"Japanese spaniel"``."""
+def breed_name(folder: str) -> str:
+    """A Stanford Dogs breed's readable name from its folder.
+
+    ``"n02085782-Japanese_spaniel"`` -> ``"Japanese spaniel"``.
+    """
     return folder.split("-", 1)[-1].replace("_", " ")
 
 
@@ -346,7 +351,7 @@ def stanford_dogs(
             raise ValueError(f"{lists}: label {k} names two folders, {folder_of[k]} and {folder}.")
     all_ids = [folder_of[k] for k in sorted(folder_of)]
     ids = _select(all_ids, classes, "Stanford Dogs", match=lambda i, c: i.split("-", 1)[0] == c)
-    names = ClassNames(ids, [_breed(i) for i in ids])
+    names = ClassNames(ids, [breed_name(i) for i in ids])
     label_of = {folder: k for k, folder in enumerate(ids)}
     paths, labels = [], []
     for f, k in zip(files, official):
@@ -399,7 +404,7 @@ def load(
     ``split`` may also be ``"eval"``: the dataset's labelled evaluation split
     (``"val"`` for Tiny ImageNet, ``"test"`` for Stanford Dogs; :data:`SPLITS`).
     """
-    _check_name(name)
+    checks.choice("name", name, NAMES)
     if split == "eval":
         split = SPLITS[name][1]
     loader = tiny_imagenet if name == TINY_IMAGENET else stanford_dogs

@@ -6,7 +6,8 @@ the model family's own preprocessing and optional augmentation, shuffles,
 batches and prefetches. Only a few batches are in memory at any time.
 
 Every epoch is a function of ``(seed, epoch)``: its order and its augmentation
-draws are stateless random functions of them. Asking for epoch 3 gives the
+draws are stateless random functions of them, the streams ``"data_order"``
+and ``"augmentation"`` of :mod:`mnlib.streams`. Asking for epoch 3 gives the
 same batches whether epochs 0-2 were just iterated or the process was
 restarted (a training run resumed from a backup sees the data an
 uninterrupted run would). Introduced in chapter 0.
@@ -14,9 +15,9 @@ uninterrupted run would). Introduced in chapter 0.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
+from mnlib import checks, streams
 from mnlib.data.loaders import FileDataset, decode
 
 __all__ = [
@@ -38,10 +39,8 @@ INCEPTION_MIN_RESOLUTION = 75
 
 
 def _model_resolution(resolution: int, family: str) -> int:
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}.")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 8:
-        raise ValueError(f"resolution must be an int >= 8 (pixels), got {resolution!r}.")
+    checks.choice("family", family, FAMILIES)
+    resolution = checks.integer("resolution", resolution, 8, unit="number of pixels")
     if family == "inception_v3":
         return max(int(resolution), INCEPTION_MIN_RESOLUTION)
     return int(resolution)
@@ -154,7 +153,8 @@ def pipeline(
             drawn anew for every image of every epoch; for training only.
         shuffle: shuffle the order, differently in every epoch; ``False`` keeps
             the loader's order (for evaluation).
-        seed: with the epoch, fixes each epoch's order and augmentation draws.
+        seed: an integer >= 0; with the epoch, it fixes each epoch's order
+            and augmentation draws (:func:`mnlib.streams.key`).
         epoch: the first epoch to give (0-based).
         epochs: how many epochs to give, one after another; ``None`` for all
             epochs from ``epoch`` on, without end (for a training run, which
@@ -166,10 +166,11 @@ def pipeline(
         says how many of its batches make one epoch.
     """
     size = _model_resolution(resolution, family)
-    _check_count("batch_size", batch_size, 1)
-    _check_count("epoch", epoch, 0)
+    checks.integer("batch_size", batch_size, 1)
+    checks.integer("epoch", epoch, 0)
+    checks.integer("seed", seed, 0)
     if epochs is not None:
-        _check_count("epochs", epochs, 1)
+        checks.integer("epochs", epochs, 1)
     if not isinstance(dataset, FileDataset):
         raise TypeError(
             "pipeline needs a loader's dataset (mnlib.data.tiny_imagenet, stanford_dogs or load), "
@@ -178,25 +179,24 @@ def pipeline(
     paths = tf.constant(dataset.files.paths)
     labels = tf.constant(dataset.files.labels, tf.int32)
     count = len(dataset.files)
-    base = tf.constant([int(seed), 0], tf.int64)
+    seed = int(seed)
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
-    def element(key, position, index):
+    def element(number, position, index):
         image = decode(tf.io.read_file(paths[index]))
         if augment:
-            image = augment_image(image, size, tf.random.experimental.stateless_fold_in(key, position))
+            image = augment_image(image, size, streams.key(seed, "augmentation", number, position))
         else:
             image = resize(image, size)
         return tf.ensure_shape(preprocess(image, family), [size, size, 3]), labels[index]
 
     def one_epoch(number):
-        key = tf.random.experimental.stateless_fold_in(base, number)
         if shuffle:
-            order = tf.argsort(tf.random.stateless_uniform([count], seed=key))
+            order = tf.argsort(tf.random.stateless_uniform([count], seed=streams.key(seed, "data_order", number)))
         else:
             order = tf.range(count)
         ds = tf.data.Dataset.from_tensor_slices((tf.range(count, dtype=tf.int64), order))
-        ds = ds.map(lambda position, index: element(key, position, index), **parallel)
+        ds = ds.map(lambda position, index: element(number, position, index), **parallel)
         return ds.batch(batch_size, drop_remainder=drop_remainder)
 
     if epochs is None:
@@ -214,11 +214,6 @@ def pipeline(
 
 def batches_per_epoch(dataset, batch_size: int, drop_remainder: bool = False) -> int:
     """Batches in one epoch of :func:`pipeline` over ``dataset`` (a :class:`~mnlib.data.FileDataset`)."""
-    _check_count("batch_size", batch_size, 1)
+    checks.integer("batch_size", batch_size, 1)
     count = len(dataset)
     return count // batch_size if drop_remainder else -(-count // batch_size)
-
-
-def _check_count(name, value, least):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}.")

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnlib.data.archives import FOLDERS, STANFORD_DOGS, TINY_IMAGENET, _check_name, download
-from mnlib.data.loaders import _breed
+from mnlib import checks
+from mnlib.data.archives import FOLDERS, NAMES, STANFORD_DOGS, TINY_IMAGENET, download
+from mnlib.data.loaders import breed_name
 from mnlib.results import write_json
 
 __all__ = ["CLASSES", "SHAPES", "synthetic", "is_synthetic", "prepare"]
@@ -69,7 +70,7 @@ def prepare(name: str, data_dir: str | Path = "data", *, synthetic: bool = False
     is missing or was written by another version of the generator. Either
     root goes to the same loader.
     """
-    _check_name(name)
+    checks.choice("name", name, NAMES)
     if not isinstance(synthetic, bool):
         raise TypeError(f"synthetic must be True or False; got {synthetic!r}.")
     if not synthetic:
@@ -226,7 +227,7 @@ def synthetic(
         ``root``, with a ``synthetic.json`` inside recording these arguments
         (:func:`is_synthetic` looks for it).
     """
-    _check_name(name)
+    checks.choice("name", name, NAMES)
     defaults = _STAND_IN_DEFAULTS[name]
     images_per_class = defaults["images_per_class"] if images_per_class is None else images_per_class
     eval_images_per_class = (
@@ -364,7 +365,7 @@ def _write_stanford_dogs(root, classes, n_train, n_test, seed, quirks, corrupt):
                     stem=stem,
                     width=width,
                     height=height,
-                    breed=_breed(folder),
+                    breed=breed_name(folder),
                     x0=x0,
                     y0=y0,
                     x1=x1,

@@ -13,7 +13,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-__all__ = ["recalibrate_batch_norm"]
+from mnlib import compat
+
+__all__ = ["recalibrate_batch_norm", "RecalibrateBatchNorm", "batch_signature"]
 
 
 def _layers(model):
@@ -80,17 +82,8 @@ class _BatchNormStatistics:
 
             return record
 
-        own = [layer.__dict__.get("call") for layer in self.norms]
-        for layer in self.norms:  # an attribute of the instance hides the class's call
-            object.__setattr__(layer, "call", recording(layer, layer.call))
-        try:
+        with compat.calls_intercepted(self.norms, recording):
             self.model(images, training=True)
-        finally:
-            for layer, call in zip(self.norms, own):
-                if call is None:
-                    object.__delattr__(layer, "call")
-                else:
-                    object.__setattr__(layer, "call", call)
         pairs = []
         for layer in self.norms:
             calls = found[id(layer)]  # a layer called more than once: the average
@@ -104,7 +97,7 @@ class _BatchNormStatistics:
     def __call__(self, dataset, batches):
         if not self.norms or batches < 1:
             return 0
-        signature = _any_batch(dataset)[:1]
+        signature = batch_signature(dataset)[:1]
         key = repr(signature)
         if key not in self._traced:  # traced once per kind of input
             self._traced[key] = tf.function(self.moments, input_signature=signature)
@@ -132,8 +125,12 @@ class _BatchNormStatistics:
         return updated
 
 
-class _Recalibrate(keras.callbacks.Callback):
-    """Run :func:`recalibrate_batch_norm` before each validation and at the end."""
+class RecalibrateBatchNorm(keras.callbacks.Callback):
+    """A Keras callback: :func:`recalibrate_batch_norm` from ``batches`` batches of ``dataset``
+    before each validation and at the end of training (never twice without a training step between).
+
+    :func:`mnlib.train.fit` adds it unless ``recalibrate=0``.
+    """
 
     def __init__(self, dataset, batches):
         super().__init__()
@@ -156,6 +153,8 @@ class _Recalibrate(keras.callbacks.Callback):
         self.on_test_begin(logs)
 
 
-def _any_batch(dataset):
-    """Input signature of a dataset's elements, any batch size."""
+def batch_signature(dataset: tf.data.Dataset) -> list[tf.TensorSpec]:
+    """The input signature of a batched dataset's elements, any batch size: one
+    ``tf.TensorSpec([None, ...])`` per tensor of an element (for a ``tf.function``
+    traced once for the last, smaller batch too)."""
     return [tf.TensorSpec([None, *spec.shape[1:]], spec.dtype) for spec in tf.nest.flatten(dataset.element_spec)]

@@ -21,11 +21,12 @@ import time
 import keras
 import tensorflow as tf
 
-from mnlib import results
-from mnlib.train.loop import _count_batches, accelerator, evaluate
+from mnlib import results, streams
+from mnlib.device import accelerator
+from mnlib.train.loop import Diverged, count_batches, evaluate
 from mnlib.train.optim import LEARNING_RATES
-from mnlib.train.phases import _check_layers, _phases
-from mnlib.train.settings import FINE_TUNE_LEARNING_RATE, _check_dataset, _check_parameters
+from mnlib.train.phases import check_fine_tune_layers, train_phases
+from mnlib.train.settings import FINE_TUNE_LEARNING_RATE, check_batches, check_run_parameters
 
 __all__ = ["run", "check"]
 
@@ -72,9 +73,21 @@ def _counts(network) -> dict:
 
 
 def _saved(results_dir, record_id, save_model, verbose):
-    """The saved record of this configuration (and its model file, if one is wanted), or None."""
+    """The saved record of this configuration (and its model file, if one is wanted), or None.
+
+    A record that :func:`mnlib.results.unusable` refuses (another code
+    version, a model file missing or damaged), or that has no model when one
+    is wanted, is set aside (:func:`mnlib.results.set_aside` prints why) and
+    None returned: the run trains again.
+    """
     saved = results.find(results_dir, record_id)
-    if saved is None or (save_model and not (results_dir / str(saved.get("model_file") or "-")).is_file()):
+    if saved is None:
+        return None
+    why = results.unusable(saved, results_dir)
+    if why is None and save_model and not saved.get("model_file") and not saved.get("diverged"):
+        why = "it has no saved model, and this run keeps one"
+    if why is not None:
+        results.set_aside(results_dir, record_id, why)
         return None
     if verbose:
         print(
@@ -91,7 +104,7 @@ def _batches(train, val, *, resolution, family, batch_size, augment, seed, train
     from mnlib import data
 
     if train_batched:
-        stream, steps = train, _count_batches(train)
+        stream, steps = train, count_batches(train)
     else:
         options = dict(
             resolution=resolution,
@@ -193,14 +206,16 @@ def run(
         augment: augment the training images (default True; for a loader's dataset).
         family: preprocessing (:data:`mnlib.data.FAMILIES`); default the model's own.
         optimizer, learning_rate, warmup_epochs, weight_decay, recalibrate: see :func:`~mnlib.train.fit`.
-        seed: seeds the initial weights and, with the epoch, the data order and augmentation (default 0).
+        seed: an integer >= 0 (default 0); the initial weights, the data order
+            and the augmentation draws are its streams (:mod:`mnlib.streams`).
+            The global random state is left as it was.
         profile: ``"smoke"`` (a quick run that checks the code) or ``"full"``.
         results_dir: the results folder (default ``"results"``).
         notebook: the chapter running it (provenance only, not part of the identity).
         class_names: the classes' names, kept in the record (e.g. a loader's ClassNames).
         save_model: also write the trained model as ``<id>.keras`` beside the
             record (its field ``model_file``); ``keras.models.load_model`` restores it.
-        mixed_precision, jit_compile: default on GPUs only (:func:`~mnlib.train.accelerator`).
+        mixed_precision, jit_compile: default on GPUs only (:func:`mnlib.device.accelerator`).
         fine_tune: None, or a second phase after the frozen one for a
             pretrained model (``model_args["weights"]`` set), e.g. ``{"epochs":
             2, "layers": 20, "learning_rate": 1e-5}``: the top ``layers`` layers
@@ -208,11 +223,18 @@ def run(
             stays frozen, with its ImageNet statistics), the model recompiled at
             ``learning_rate`` (default :data:`FINE_TUNE_LEARNING_RATE`, cosine
             decay, no warm-up), and trained ``epochs`` more epochs on the
-            epochs of data that follow. Part of the configuration
+            epochs of data that follow. The frozen phase is not trained
+            twice: it is the run of the same configuration without
+            ``fine_tune`` (its record and saved model are reused, or it is
+            run first and its model saved), and fine-tuning starts from
+            that saved model. Part of the configuration
             (``training["fine_tune"]``); the record's ``phases`` lists each
             phase's epochs, trainable parameters and seconds, and its
             ``history`` has one entry per epoch of both, with ``"phase"``.
-        force: train even if a record of this configuration exists.
+        force: train again from scratch even if a record of this
+            configuration exists: the old record (and its model file) and
+            any backup are set aside under names that say so
+            (:func:`mnlib.results.set_aside`), never deleted or resumed.
         verbose: 0 silent, 2 one line per epoch and a summary (default).
 
     Returns:
@@ -225,6 +247,7 @@ def run(
         ValueError: a parameter is outside what is allowed; nothing has been trained or written.
         TypeError: ``train`` or ``val`` is neither a loader's dataset nor batches.
     """
+    arguments = dict(locals())  # for the frozen run of a fine-tuned configuration
     model_args = {} if model_args is None else dict(model_args)
     parameters = dict(
         notebook=notebook, dataset=dataset, classes=classes, resolution=resolution, epochs=epochs, model=model,
@@ -232,9 +255,9 @@ def run(
         warmup_epochs=warmup_epochs, weight_decay=weight_decay, recalibrate=recalibrate, seed=seed,
         family=family, profile=profile, fine_tune=fine_tune,
     )  # fmt: skip
-    _check_parameters(parameters)
-    train_batched = _check_dataset("train", train, resolution)
-    val_batched = _check_dataset("val", val, resolution)
+    check_run_parameters(parameters)
+    train_batched = check_batches("train", train, resolution)
+    val_batched = check_batches("val", val, resolution)
     if train_batched:  # the record says the batch size actually used
         static = train.element_spec[0].shape[0]
         batch_size = int(static) if static is not None else int(next(iter(train.take(1)))[0].shape[0])
@@ -259,11 +282,17 @@ def run(
     )
     record_id = results.run_id(configuration)
     results_dir = pathlib.Path(results_dir)
-    saved = None if force else _saved(results_dir, record_id, save_model, verbose)
+    if force:
+        _start_afresh(results_dir, record_id)
+    saved = _saved(results_dir, record_id, save_model, verbose)
     if saved is not None:
         return saved
+    frozen = None
+    if fine_tune is not None:  # the frozen phase is the frozen run's: found, or trained once and saved
+        frozen = run(**{**arguments, "fine_tune": None, "save_model": True})
+        if frozen.get("diverged"):
+            raise ValueError(f"the frozen run {frozen['id']} diverged; there is no model to fine-tune.")
 
-    keras.utils.set_random_seed(seed)
     stream, steps, val = _batches(
         train,
         val,
@@ -290,7 +319,19 @@ def run(
         mixed_precision=mixed_precision,
         jit_compile=jit_compile,
         verbose=verbose,
+        frozen=frozen,
     )
+
+
+def _start_afresh(results_dir, record_id):
+    """For ``force=True``: the record of this configuration and its backup are set aside, not reused."""
+    if results.find(results_dir, record_id) is not None:
+        results.set_aside(results_dir, record_id, "force=True: this configuration is trained again from scratch")
+    backup = results_dir / "backup" / record_id
+    if backup.exists():
+        aside = backup.with_name(f"{record_id}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
+        backup.rename(aside)
+        print(f"Set aside the backup {backup.name} as {aside.name}: force=True starts from the first epoch.")
 
 
 def _training(p, *, augment, family) -> dict:
@@ -335,37 +376,58 @@ def _train_and_record(
     mixed_precision,
     jit_compile,
     verbose,
+    frozen,
 ):
-    """The part of :func:`run` that builds, trains, evaluates and writes."""
+    """The part of :func:`run` that builds (or loads ``frozen``'s model), trains, evaluates and writes."""
     c, training = configuration, configuration["training"]
     device = accelerator()
-    mixed = device["mixed_precision"] if mixed_precision is None else bool(mixed_precision)
-    xla = device["xla"] if jit_compile is None else bool(jit_compile)
-    network = _build(model, c["model_args"], side, c["classes"], mixed)
-    _check_layers(network, training.get("fine_tune"))
+    mixed, xla = device.choose(mixed_precision, jit_compile)
+    if frozen is not None:  # the frozen run's trained model, fine-tuned here
+        network = keras.models.load_model(results_dir / frozen["model_file"])
+    else:
+        with streams.seeded(c["seed"], "init"):  # the initial weights: the "init" stream of the run's seed
+            network = _build(model, c["model_args"], side, c["classes"], mixed)
+    check_fine_tune_layers(network, training.get("fine_tune"))
     counts = _counts(network)
     trained = network
     if mixed:  # the loss wants float32 probabilities
         outputs = keras.layers.Activation("linear", dtype="float32", name="float32_output")(network.output)
         trained = keras.Model(network.input, outputs, name=network.name)
     if verbose:
-        print(_announce(c, counts, side, device["device"], mixed, xla))
+        print(_announce(c, counts, side, device.name, mixed, xla))
     backup = results_dir / "backup" / record_id
-    history, seconds, phases = _phases(trained, network, c, stream, steps, val, backup=backup, xla=xla, verbose=verbose)
-    scores = evaluate(trained, val)
     record = dict(
         id=record_id, notebook=notebook, **{k: c[k] for k in ("dataset", "classes", "resolution", "model")},
-        model_args=c["model_args"], **counts, epochs=c["epochs"], seconds=round(seconds, 2),
-        top1=scores["top1"], top5=scores["top5"], history=history, profile=c["profile"], seed=c["seed"],
-        batch_size=c["batch_size"], training=training, steps_per_epoch=steps, phases=phases, input_resolution=side,
-        inference_images_per_second=round(_throughput(network), 1),
-        environment=results.environment(device=device["device"], mixed_precision=mixed, xla=xla),
+        model_args=c["model_args"], **counts, epochs=c["epochs"], profile=c["profile"], seed=c["seed"],
+        batch_size=c["batch_size"], training=training, steps_per_epoch=steps, input_resolution=side,
+        environment=results.environment(device=device.name, mixed_precision=mixed, xla=xla),
     )  # fmt: skip
     if class_names is not None:
         record["class_names"] = [str(n) for n in getattr(class_names, "readable", class_names)]
+    try:
+        history, seconds, phases = train_phases(
+            trained, network, c, stream, steps, val, backup=backup, xla=xla, verbose=verbose, frozen=frozen
+        )
+    except Diverged as diverged:
+        record.update(seconds=round(diverged.seconds, 2), top1=None, top5=None, history=diverged.history)
+        record.update(diverged=True, diverged_epoch=diverged.epoch)
+        return _write(record, results_dir, backup, f"{diverged}\nThe record says so", verbose)
+    scores = evaluate(trained, val)
+    record.update(
+        seconds=round(seconds, 2), top1=scores["top1"], top5=scores["top5"], history=history, phases=phases,
+        diverged=False, correct=results.pack_correct(scores["correct"]),
+        inference_images_per_second=round(_throughput(network), 1),
+    )  # fmt: skip
     if save_model:
-        network.save(results_dir / f"{record_id}.keras")
+        results.save_model(network, results_dir / f"{record_id}.keras")
         record["model_file"] = f"{record_id}.keras"
+    top5 = f", top-5 {scores['top5']:.1%}" if scores["top5"] is not None else ""
+    summary = f"top-1 {scores['top1']:.1%}{top5} on val after {len(history.get('loss', []))} epochs in "
+    return _write(record, results_dir, backup, summary + _duration(seconds), verbose)
+
+
+def _write(record, results_dir, backup, summary, verbose) -> dict:
+    """Write the record, remove the run's backup, print ``summary`` and the record's name; the record as read."""
     path = results.write(record, results_dir)
     shutil.rmtree(backup, ignore_errors=True)
     try:
@@ -373,12 +435,7 @@ def _train_and_record(
     except OSError:
         pass
     if verbose:
-        top5 = f", top-5 {scores['top5']:.1%}" if scores["top5"] is not None else ""
-        print(
-            f"top-1 {scores['top1']:.1%}{top5} on val after {len(history.get('loss', []))} epochs in "
-            f"{_duration(seconds)}; "
-            f"record {path.name}"
-        )
+        print(f"{summary}; record {path.name}")
     record = results.read(path)
     record["path"] = str(path)
     return record
@@ -417,7 +474,7 @@ def check(**parameters) -> None:
     merged = {**defaults, **parameters}
     if merged["model_args"] is None:  # as run() reads it
         merged["model_args"] = {}
-    _check_parameters(merged)
+    check_run_parameters(merged)
 
 
 def _duration(seconds: float) -> str:

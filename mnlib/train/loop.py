@@ -9,52 +9,35 @@ trains". Introduced in chapter 3.
 
 from __future__ import annotations
 
-import inspect
 import math
 import pathlib
 import time
 import warnings
 import weakref
 from collections.abc import Callable
-from numbers import Integral
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from mnlib import checks, compat
 from mnlib.results import read_json, write_json
-from mnlib.train.batchnorm import _any_batch, _Recalibrate
+from mnlib.train.backup import Backup, epochs_done
+from mnlib.train.batchnorm import RecalibrateBatchNorm, batch_signature
 from mnlib.train.optim import make_optimizer
 
-__all__ = ["accelerator", "fit", "evaluate", "chance_verdict"]
+__all__ = ["fit", "evaluate", "count_batches", "Diverged", "StopOnDivergence"]
 
 _HISTORY_FILE = "history.json"  # beside Keras' backup: per-epoch logs
 _SETTINGS_FILE = "settings.json"  # what the backup was made for
 
 
-def accelerator() -> dict:
-    """What this machine offers for training.
+def count_batches(dataset: tf.data.Dataset) -> int:
+    """Batches in one pass over ``dataset`` (iterates it once if TensorFlow cannot tell).
 
-    Returns:
-        ``{"device": GPU name or "CPU", "gpu": bool, "mixed_precision": bool,
-        "xla": bool}``, where the last two say whether :func:`run` uses them by
-        default: mixed precision on GPUs of compute capability 7.0 or newer
-        (tensor cores), XLA on any GPU.
+    Raises:
+        ValueError: the dataset repeats forever (pass ``steps_per_epoch`` to :func:`fit` instead).
     """
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return {"device": "CPU", "gpu": False, "mixed_precision": False, "xla": False}
-    details = tf.config.experimental.get_device_details(gpus[0])
-    capability = details.get("compute_capability") or (0, 0)
-    return {
-        "device": details.get("device_name", "GPU"),
-        "gpu": True,
-        "mixed_precision": tuple(capability) >= (7, 0),
-        "xla": True,
-    }
-
-
-def _count_batches(dataset: tf.data.Dataset) -> int:
-    """Batches in one pass over ``dataset`` (iterates it once if TensorFlow cannot tell)."""
     cardinality = int(dataset.cardinality())
     if cardinality == tf.data.INFINITE_CARDINALITY:
         raise ValueError("the training dataset repeats forever; pass steps_per_epoch to say how long an epoch is.")
@@ -90,7 +73,7 @@ class _EpochLog(keras.callbacks.Callback):
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        row = {k: float(v) for k, v in (logs or {}).items() if _loggable(v)}
         row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         row["seconds"] = time.perf_counter() - self._started
         del self.rows[epoch:]
@@ -105,7 +88,7 @@ class _EpochLog(keras.callbacks.Callback):
         return {k: [row.get(k) for row in self.rows] for k in keys}
 
 
-def _is_number(value):
+def _loggable(value):
     try:
         float(value)
     except (TypeError, ValueError):
@@ -113,27 +96,46 @@ def _is_number(value):
     return True
 
 
-def _backup_callback(folder, keep):
-    """Keras' BackupAndRestore, keeping two states where this Keras can."""
-    options = {"delete_checkpoint": not keep}
-    if "double_checkpoint" in inspect.signature(keras.callbacks.BackupAndRestore).parameters:
-        options["double_checkpoint"] = True  # survives a disconnect during a save
-    return keras.callbacks.BackupAndRestore(str(folder), **options)
+class Diverged(RuntimeError):
+    """Training stopped because the loss became NaN or infinite (:class:`StopOnDivergence`).
+
+    Attributes:
+        epoch: the epoch (1-based) in which it happened.
+        loss: the loss Keras reported.
+        history: the epochs done before it, as :func:`fit` returns them
+            (added by :func:`fit`).
+        seconds: their seconds (added by :func:`fit`).
+    """
+
+    def __init__(self, epoch: int, loss: float):
+        self.epoch, self.loss = int(epoch), float(loss)
+        self.history, self.seconds = {}, 0.0
+        super().__init__(
+            f"Training diverged in epoch {self.epoch}: the loss became {self.loss}. Likely causes: a learning "
+            "rate too high for this optimizer and batch size, no warm-up (warmup_epochs=0), or inputs not scaled "
+            "as the model expects (the family's preprocessing)."
+        )
 
 
-def _backed_up_epochs(folder, log, epochs):
-    """Epochs the backup in ``folder`` holds (Keras restores the same number itself
-    since 3.1; this is for Keras versions whose backup keeps only the weights)."""
-    if folder is None or not (folder / "latest.weights.h5").exists():
-        return 0
-    metadata = read_json(folder / "training_metadata.json")
-    if isinstance(metadata, dict) and _is_int(metadata.get("epoch")):
-        return min(metadata["epoch"], epochs)
-    return min(len(log.rows), epochs)
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, raising :class:`Diverged`.
 
+    Keras' running loss of the epoch stays NaN once one batch was, so one
+    check per batch catches it at once; the epoch is counted from 1.
+    """
 
-def _is_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool)
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.model.stop_training = True
+            raise Diverged(self._epoch + 1, float(loss))
 
 
 def _prepare_backup(folder: pathlib.Path, settings: dict, verbose: int) -> None:
@@ -217,7 +219,7 @@ def fit(
             of the run.
         weight_decay: decoupled weight decay (default 0).
         steps_per_epoch: batches per epoch; default: the size of ``train``.
-        backup_dir: folder for Keras' ``BackupAndRestore`` and the history so
+        backup_dir: folder for the backup (:class:`~mnlib.train.Backup`) and the history so
             far; None for no backup. A backup made with other settings (these
             arguments, the model's size, ``data_settings``) or whose settings
             cannot be read is set aside (renamed) with a warning, never deleted.
@@ -238,12 +240,11 @@ def fit(
         one value per epoch, earlier sessions' epochs included; ``seconds`` is
         their sum.
     """
-    if not _is_int(epochs) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}.")
+    checks.integer("epochs", epochs, 1)
     stream = callable(train) and not isinstance(train, tf.data.Dataset)
     if stream and not steps_per_epoch:
         raise ValueError("train is a function of the epoch: pass steps_per_epoch, the batches of one epoch.")
-    steps = int(steps_per_epoch) if steps_per_epoch else _count_batches(train)
+    steps = int(steps_per_epoch) if steps_per_epoch else count_batches(train)
     if steps < 1:
         raise ValueError("the training dataset is empty: one epoch has no batch.")
     total = int(epochs) * steps
@@ -251,54 +252,42 @@ def fit(
     folder = pathlib.Path(backup_dir) if backup_dir else None
     if folder is not None:
         settings = dict(
-            epochs=int(epochs),
-            steps_per_epoch=steps,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            warmup_steps=warmup,
-            weight_decay=float(weight_decay),
-            params=int(model.count_params()),
-            classes=int(model.output_shape[-1]),
-            recalibrate=int(recalibrate),
-            data=data_settings,
-        )
+            epochs=int(epochs), steps_per_epoch=steps, optimizer=optimizer, learning_rate=learning_rate,
+            warmup_steps=warmup, weight_decay=float(weight_decay), params=int(model.count_params()),
+            classes=int(model.output_shape[-1]), recalibrate=int(recalibrate), data=data_settings,
+        )  # fmt: skip
         _prepare_backup(folder, settings, verbose)
-    _compile(
-        model,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        total=total,
-        warmup=warmup,
-        weight_decay=weight_decay,
-        jit_compile=jit_compile,
-    )
+    _compile(model, optimizer=optimizer, learning_rate=learning_rate, total=total, warmup=warmup,
+             weight_decay=weight_decay, jit_compile=jit_compile)  # fmt: skip
 
     log = _EpochLog(folder, verbose=verbose, epochs=epochs)
-    every = [log]  # before the backup: the log is saved first, never behind
+    every = [StopOnDivergence(), log]  # the log before the backup: saved first, never behind
     if folder is not None:
-        every.append(_backup_callback(folder, keep_backup))
+        every.append(Backup(folder, keep=keep_backup))
     if recalibrate:
-        every.append(_Recalibrate(train(0) if stream else train, int(recalibrate)))
+        every.append(RecalibrateBatchNorm(train(0) if stream else train, int(recalibrate)))
     every.extend(callbacks)
-    start = _backed_up_epochs(folder, log, int(epochs))
+    start = min(epochs_done(folder), int(epochs))
     batches = train(start) if stream else train
-    # Keras keeps the epoch a backup restored on the model (a private attribute,
-    # no public way to reset it); a new run of the same model must not inherit it.
-    if hasattr(model, "_initial_epoch"):
-        model._initial_epoch = None
+    compat.reset_initial_epoch(model)  # a new run of the same model must not inherit a restored epoch
     endless = stream or int(batches.cardinality()) == tf.data.INFINITE_CARDINALITY
-    model.fit(
-        batches,
-        validation_data=val,
-        epochs=int(epochs),
-        initial_epoch=start,
-        # Given steps, Keras goes on through one iterator across epochs; without,
-        # it goes through a finite dataset once per epoch.
-        steps_per_epoch=steps if endless else None,
-        callbacks=every,
-        verbose=verbose,
-        shuffle=False,  # a dataset is shuffled by its pipeline
-    )
+    try:
+        model.fit(
+            batches,
+            validation_data=val,
+            epochs=int(epochs),
+            initial_epoch=start,
+            # Given steps, Keras goes on through one iterator across epochs; without,
+            # it goes through a finite dataset once per epoch.
+            steps_per_epoch=steps if endless else None,
+            callbacks=every,
+            verbose=verbose,
+            shuffle=False,  # a dataset is shuffled by its pipeline
+        )
+    except Diverged as diverged:
+        diverged.history = log.history()
+        diverged.seconds = float(sum(diverged.history.get("seconds", [])))
+        raise
     history = log.history()
     return history, float(sum(history.get("seconds", [])))
 
@@ -307,7 +296,7 @@ _EVALUATION_STEPS = weakref.WeakKeyDictionary()  # model -> {signature: traced s
 
 
 def _evaluation_step(model, signature):
-    """Sums of loss, top-1 and top-5 hits of one batch; traced once per model and input kind."""
+    """Summed loss, each image's top-1 hit and summed top-5 hits of one batch; traced once per model and input kind."""
     steps = _EVALUATION_STEPS.setdefault(model, {})
     key = repr(signature)
     if key in steps:
@@ -322,7 +311,7 @@ def _evaluation_step(model, signature):
         loss = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
         best = tf.math.top_k(probabilities, k=k).indices  # sorted, ties to lower index
         hits = tf.cast(tf.equal(best, labels[:, None]), tf.float32)
-        return tf.reduce_sum(loss), tf.reduce_sum(hits[:, 0]), tf.reduce_sum(hits), tf.size(labels)
+        return tf.reduce_sum(loss), hits[:, 0] > 0, tf.reduce_sum(hits)
 
     steps[key] = step
     return step
@@ -342,54 +331,29 @@ def evaluate(model: keras.Model, dataset: tf.data.Dataset) -> dict:
 
     Returns:
         ``{"loss": mean cross-entropy, "top1": fraction in [0, 1], "top5":
-        fraction or None with 5 classes or fewer, "examples": count}``.
+        fraction or None with 5 classes or fewer, "examples": count,
+        "correct": bool array [examples]}``: ``correct`` says which images
+        were right at top-1, in the dataset's order (a validation pipeline
+        with ``shuffle=False`` keeps the loader's fixed order), for a paired
+        comparison of two networks (:func:`mnlib.stats.paired`).
     """
     classes = int(model.output_shape[-1])
-    step = _evaluation_step(model, _any_batch(dataset)[:2])
-    loss = top1 = top5 = 0.0
-    examples = 0
+    step = _evaluation_step(model, batch_signature(dataset)[:2])
+    loss = top5 = 0.0
+    correct = []
     for images, labels in dataset:
         batch = step(images, labels)
         loss += float(batch[0])
-        top1 += float(batch[1])
+        correct.append(batch[1].numpy())
         top5 += float(batch[2])
-        examples += int(batch[3])
+    examples = int(sum(len(c) for c in correct))
     if examples == 0:
         raise ValueError("the evaluation dataset is empty.")
+    correct = np.concatenate(correct).astype(bool)
     return {
         "loss": loss / examples,
-        "top1": top1 / examples,
+        "top1": float(correct.sum()) / examples,
         "top5": top5 / examples if classes > 5 else None,
         "examples": examples,
+        "correct": correct,
     }
-
-
-def chance_verdict(top1: float, classes: int, images: int) -> str:
-    """Whether a top-1 accuracy says anything: is it within noise of guessing?
-
-    Guessing scores ``1 / classes``; on ``images`` test images its accuracy
-    varies by about two standard errors, ``2 sqrt(p (1 - p) / images)``.
-
-    Args:
-        top1: the accuracy, in [0, 1].
-        classes: number of classes (>= 2).
-        images: number of images it was measured on (>= 1).
-
-    Returns:
-        one line, e.g. ``"top-1 39.5% (chance 10.0% ± 4.2% on 200 images): above
-        chance"``. Introduced in the comparison chapter (chapter 5); used by chapters 5 and 6.
-    """
-    if not _is_int(classes) or classes < 2 or not _is_int(images) or images < 1:
-        raise ValueError(f"classes must be an integer >= 2 and images >= 1; got {classes!r}, {images!r}.")
-    if isinstance(top1, bool) or not isinstance(top1, (int, float)) or not 0 <= top1 <= 1:
-        raise ValueError(f"top1 must be an accuracy in [0, 1]; got {top1!r}.")
-    chance = 1 / classes
-    noise = 2 * math.sqrt(chance * (1 - chance) / images)
-    verdict = (
-        "within noise of chance: it says nothing about the network"
-        if abs(top1 - chance) <= noise
-        else "above chance"
-        if top1 > chance
-        else "below chance"
-    )
-    return f"top-1 {top1:.1%} (chance {chance:.1%} ± {noise:.1%} on {images} images): {verdict}"

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from numbers import Real
 
 import tensorflow as tf
 
-from mnlib.train.loop import _is_int, accelerator
+from mnlib import checks
+from mnlib.device import accelerator
 from mnlib.train.optim import OPTIMIZERS
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "imagenet_weights_available",
     "MODEL_ARGS",
     "FINE_TUNE_LEARNING_RATE",
+    "check_run_parameters",
+    "check_batches",
 ]
 
 
@@ -66,16 +68,19 @@ class StudySettings:
 
 
 def study_settings(
+    *,
     profile: str,
     dataset=None,
     epochs=None,
     batch_size=None,
     data_dir=None,
     results_dir=None,
-    *,
     defaults: dict | None = None,
 ) -> StudySettings:
     """A training chapter's :class:`StudySettings`, with ``None`` replaced by the profile's choice.
+
+    Every argument is a keyword (``study_settings(profile=PROFILE,
+    dataset=DATASET, ...)``): a chapter's parameters cell names each one.
 
     Args:
         profile: ``"smoke"`` (the synthetic stand-in, a few epochs) or ``"full"``
@@ -110,8 +115,8 @@ def device_notice() -> str:
     import sys
 
     device = accelerator()
-    if device["gpu"]:
-        return f"Training on {device['device']}."
+    if device.gpu:
+        return f"Training on the GPU {device.name}."
     line = "Training on the CPU: no GPU found."
     if "google.colab" in sys.modules:
         line += " The full profile needs one: Runtime → Change runtime type → GPU, then run again."
@@ -178,8 +183,17 @@ _FINE_TUNE_KEYS = ("epochs", "layers", "learning_rate")
 # Checking parameters
 
 
-def _check_dataset(name, dataset, resolution):
-    """Raise unless ``dataset`` is a loader's dataset or batches of the right size; return True if batched."""
+def check_batches(name: str, dataset, resolution: int) -> bool:
+    """Whether ``dataset`` is batches (True) or a loader's dataset (False); raise if it is neither.
+
+    Batches must be ``(images [B, H, W, 3], labels [B])`` with ``H = W =
+    resolution`` where the shape is known. ``name`` (``"train"``, ``"val"``)
+    is used in the messages.
+
+    Raises:
+        TypeError: neither a :class:`mnlib.data.FileDataset` nor a ``tf.data.Dataset``.
+        ValueError: batches of another structure or size.
+    """
     from mnlib.data import FileDataset
 
     if isinstance(dataset, FileDataset):
@@ -208,65 +222,62 @@ def _check_model(model, model_args):
         return
     if model not in MODEL_ARGS:
         raise ValueError(
-            f"unknown model {model!r}; run() builds {tuple(MODEL_ARGS)}. For another model, pass a function "
-            "builder(input_shape=(r, r, 3), classes=n, **model_args) -> keras.Model."
+            f"model must be one of {tuple(MODEL_ARGS)} or a builder function, got {model!r}. For another "
+            "model, pass a function builder(input_shape=(r, r, 3), classes=n, **model_args) -> keras.Model."
         )
     unknown = sorted(set(model_args) - set(MODEL_ARGS[model]))
     if unknown:
         raise ValueError(
-            f"model_args {unknown} are not arguments of {model} that run() sets; allowed: "
-            f"{MODEL_ARGS[model]} (resolution and classes set the input shape and the classifier)."
+            f"model_args must be arguments of {model} that run() sets, {MODEL_ARGS[model]}, got {unknown} "
+            "(resolution and classes set the input shape and the classifier)."
         )
-    alpha = model_args.get("alpha", 1.0)
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha <= 1:
-        raise ValueError(
-            f"the width multiplier alpha (α) must be a number in (0, 1]; got {alpha!r}. "
-            "The paper uses 1.0, 0.75, 0.5 and 0.25."
-        )
+    checks.number(
+        "the width multiplier alpha (α)",
+        model_args.get("alpha", 1.0),
+        above=0,
+        maximum=1,
+        hint="The paper uses 1.0, 0.75, 0.5 and 0.25.",
+    )
 
 
-def _check_number(p, name, test, allowed):
-    value = p[name]
-    if isinstance(value, bool) or not isinstance(value, Real) or not test(value):
-        raise ValueError(f"{name} must be {allowed}; got {value!r}.")
+def check_run_parameters(p: dict) -> None:
+    """Validate :func:`~mnlib.train.run`'s parameters (a dict of all of them), cheapest first.
 
+    Called by :func:`~mnlib.train.run` before anything is read or built, and by
+    :func:`~mnlib.train.check` for a whole grid. Each message says what is
+    allowed (:mod:`mnlib.checks`' style).
 
-def _check_parameters(p):
-    """Validate :func:`run`'s parameters, cheapest first, before anything is built."""
+    Raises:
+        ValueError: the first parameter outside what is allowed.
+    """
     from mnlib.data import DATASETS, FAMILIES
 
     if p["notebook"] is not None and (not isinstance(p["notebook"], str) or not p["notebook"].strip()):
-        raise ValueError("notebook, when given, names the chapter that runs the experiment, e.g. '03_width'.")
-    if p["dataset"] not in DATASETS:
-        known = "; ".join(f"'{k}': {v}" for k, v in DATASETS.items())
-        raise ValueError(f"unknown dataset {p['dataset']!r}. Choose one of {known}.")
-    if not _is_int(p["classes"]) or p["classes"] < 2:
-        raise ValueError(f"classes must be an integer >= 2; got {p['classes']!r}.")
-    if not _is_int(p["resolution"]) or p["resolution"] < _MIN_RESOLUTION:
-        raise ValueError(
-            f"resolution must be an integer number of pixels >= {_MIN_RESOLUTION} (MobileNet halves "
-            f"the image five times; 32 px leaves a 1x1 map); got {p['resolution']!r}."
-        )
+        raise ValueError(f"notebook must be None or the chapter that runs it, e.g. '03_width', got {p['notebook']!r}.")
+    checks.choice("dataset", p["dataset"], DATASETS, hint="; ".join(f"'{k}': {v}" for k, v in DATASETS.items()))
+    checks.integer("classes", p["classes"], 2)
+    checks.integer(
+        "resolution",
+        p["resolution"],
+        _MIN_RESOLUTION,
+        unit="number of pixels",
+        hint="MobileNet halves the image five times: 32 px leaves a 1x1 map.",
+    )
     if not isinstance(p["model_args"], dict):
-        raise ValueError(f"model_args must be a dict, e.g. {{'alpha': 0.5}}; got {p['model_args']!r}.")
+        raise ValueError(f"model_args must be a dict, e.g. {{'alpha': 0.5}}, got {p['model_args']!r}.")
     _check_model(p["model"], p["model_args"])
-    for name in ("epochs", "batch_size"):
-        if not _is_int(p[name]) or p[name] < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {p[name]!r}.")
-    if p["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {p['optimizer']!r}.")
+    checks.integer("epochs", p["epochs"], 1)
+    checks.integer("batch_size", p["batch_size"], 1)
+    checks.choice("optimizer", p["optimizer"], OPTIMIZERS)
     if p["learning_rate"] is not None:
-        _check_number(p, "learning_rate", lambda v: 0 < v < 10, "a positive number (e.g. 0.01) or None")
-    _check_number(p, "warmup_epochs", lambda v: v >= 0, "a number >= 0")
-    _check_number(p, "weight_decay", lambda v: v >= 0, "a number >= 0")
-    if not _is_int(p["recalibrate"]) or p["recalibrate"] < 0:
-        raise ValueError(f"recalibrate must be a number of batches >= 0; got {p['recalibrate']!r}.")
-    if not _is_int(p["seed"]):
-        raise ValueError(f"seed must be an integer; got {p['seed']!r}.")
-    if p["family"] is not None and p["family"] not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES} or None (the model's own); got {p['family']!r}.")
-    if p["profile"] not in PROFILES:
-        raise ValueError(f"profile must be 'smoke' (a quick run that checks the code) or 'full'; got {p['profile']!r}.")
+        checks.number("learning_rate", p["learning_rate"], above=0, below=10, hint="E.g. 0.01, or None.")
+    checks.number("warmup_epochs", p["warmup_epochs"], 0)
+    checks.number("weight_decay", p["weight_decay"], 0)
+    checks.integer("recalibrate", p["recalibrate"], 0, hint="It counts batches; 0 keeps Keras' averages.")
+    checks.integer("seed", p["seed"], 0)
+    if p["family"] is not None:
+        checks.choice("family", p["family"], FAMILIES, hint="None takes the model's own.")
+    checks.choice("profile", p["profile"], PROFILES, hint="'smoke' is a quick run that checks the code.")
     _check_fine_tune(p["fine_tune"], p["model_args"])
 
 
@@ -277,15 +288,18 @@ def _check_fine_tune(fine_tune, model_args):
     example = "e.g. {'epochs': 2, 'layers': 20, 'learning_rate': 1e-5}"
     if not isinstance(fine_tune, dict) or not {"epochs", "layers"} <= set(fine_tune) <= set(_FINE_TUNE_KEYS):
         raise ValueError(
-            f"fine_tune is None or a dict of 'epochs', 'layers' and optionally 'learning_rate', "
-            f"{example}; got {fine_tune!r}."
+            f"fine_tune must be None or a dict of 'epochs', 'layers' and optionally 'learning_rate', "
+            f"{example}, got {fine_tune!r}."
         )
     for name in ("epochs", "layers"):
-        if not _is_int(fine_tune[name]) or fine_tune[name] < 1:
-            raise ValueError(f"fine_tune[{name!r}] must be an integer >= 1; got {fine_tune[name]!r}.")
-    rate = fine_tune.get("learning_rate", FINE_TUNE_LEARNING_RATE)
-    if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 < rate < 10:
-        raise ValueError(f"fine_tune['learning_rate'] must be a positive number (the guide uses 1e-5); got {rate!r}.")
+        checks.integer(f"fine_tune[{name!r}]", fine_tune[name], 1)
+    checks.number(
+        "fine_tune['learning_rate']",
+        fine_tune.get("learning_rate", FINE_TUNE_LEARNING_RATE),
+        above=0,
+        below=10,
+        hint="The Keras guide uses 1e-5.",
+    )
     if model_args.get("weights") is None:
         raise ValueError(
             "fine_tune opens the top of a pretrained body; it needs model_args={'weights': 'imagenet'} (or a "
