@@ -37,35 +37,30 @@ use it for every accuracy and comparison.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as _scipy_stats
 
+from mnlib import checks
+
 __all__ = ["accuracy_interval", "accuracy_text", "chance", "paired", "spread", "Chance", "Paired", "Spread"]
 
 
 def _level(level) -> float:
     """``level`` as a float in (0, 1), or ValueError naming what was given."""
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
-        raise ValueError(f"level must be a confidence level in (0, 1), e.g. 0.95; got {level!r}.")
-    return float(level)
+    return checks.number("level", level, above=0, below=1, hint="A confidence level, e.g. 0.95.")
 
 
 def _count(name: str, value, minimum: int) -> int:
     """``value`` as an int >= ``minimum`` (numpy integers accepted, bools and floats refused)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
+    return checks.integer(name, value, minimum=minimum)
 
 
 def _fraction(name: str, value) -> float:
-    """``value`` as a float in [0, 1], or ValueError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
-        raise ValueError(f"{name} must be an accuracy in [0, 1]; got {value!r}.")
-    return float(value)
+    """``value`` as a float in [0, 1] (an accuracy), or ValueError."""
+    return checks.number(name, value, minimum=0, maximum=1, hint="An accuracy is a fraction, e.g. 0.526.")
 
 
 def _z(level: float) -> float:
@@ -112,7 +107,7 @@ def accuracy_interval(correct: int, total: int, level: float = 0.95) -> tuple[fl
     total = _count("total", total, 1)
     correct = _count("correct", correct, 0)
     if correct > total:
-        raise ValueError(f"correct must be at most total; got correct={correct}, total={total}.")
+        raise ValueError(f"correct must be at most total, got correct={correct}, total={total}.")
     return _wilson(correct / total, total, _z(_level(level)))
 
 

@@ -44,15 +44,15 @@ def test_accuracy_text_prints_the_wilson_interval():
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda: stats.accuracy_interval(11, 10), "correct=11, total=10"),
-        (lambda: stats.accuracy_interval(-1, 10), "got -1"),
-        (lambda: stats.accuracy_interval(3, 0), "total must be an integer >= 1; got 0"),
+        (lambda: stats.accuracy_interval(11, 10), "correct must be at most total, got correct=11, total=10"),
+        (lambda: stats.accuracy_interval(-1, 10), "correct must be an integer >= 0, got -1."),
+        (lambda: stats.accuracy_interval(3, 0), "total must be an integer >= 1, got 0."),
         (lambda: stats.accuracy_interval(2.5, 10), "got 2.5"),
         (lambda: stats.accuracy_interval(True, 10), "got True"),
         (lambda: stats.accuracy_interval(3, 10, level=1.5), "got 1.5"),
-        (lambda: stats.accuracy_text(1.2, 10), "top1 must be an accuracy in [0, 1]; got 1.2"),
-        (lambda: stats.chance(0.5, 1, 100), "classes must be an integer >= 2; got 1"),
-        (lambda: stats.chance(0.5, 10, 0), "images must be an integer >= 1; got 0"),
+        (lambda: stats.accuracy_text(1.2, 10), "top1 must be a finite number in [0, 1], got 1.2."),
+        (lambda: stats.chance(0.5, 1, 100), "classes must be an integer >= 2, got 1."),
+        (lambda: stats.chance(0.5, 10, 0), "images must be an integer >= 1, got 0."),
     ],
 )
 def test_counts_out_of_range_are_refused_with_what_was_given(call, words):
