@@ -147,7 +147,7 @@ def summarize(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: Seq
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(
-            f"summarize takes a table of runs (a DataFrame of mnlib.results.study); got {type(frame).__name__}."
+            f"summarize takes a table of runs (a DataFrame of mnlib.tables.study); got {type(frame).__name__}."
         )
     by = [c for c in results.IDENTITY if c != "seed" and c in frame.columns] if by is None else list(by)
     metrics = list(metrics)
