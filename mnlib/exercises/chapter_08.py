@@ -1,4 +1,4 @@
-"""Chapter 8's exercises (on the device): int8 size, latency from a fitted line, int8 outputs, depthwise share."""
+"""Chapter 8's exercises (on the device): int8 size, latency from a fitted power law, int8 outputs, depthwise share."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ def _int8_mb(alpha: float = 1.0, size: int = 224) -> float:
     return models.mobilenet(alpha, (size, size, 3), CLASSES).count_params() / 1e6
 
 
-def _line_ms(intercept_ms, ms_per_billion, alpha, size):
-    """Latency (ms) that ``intercept_ms + ms_per_billion × Mult-Adds`` predicts for MobileNet at α and size px."""
-    return intercept_ms + ms_per_billion * cost_m(alpha, size, CLASSES)[0] / 1000
+def _power_ms(scale_ms, exponent, alpha, size):
+    """Latency (ms) that ``scale_ms × m ** exponent`` predicts for MobileNet at α and size px (m: million Mult-Adds)."""
+    return scale_ms * cost_m(alpha, size, CLASSES)[0] ** exponent
 
 
-def _line_cases():
-    return [(0.5, 2.0, 0.75, 160), (1.2, 9.5, 0.5, 96), (-0.3, 4.0, 1.0, 192)]
+def _power_cases():
+    return [(0.05, 0.9, 0.75, 160), (0.2, 0.7, 0.5, 96), (0.01, 1.1, 1.0, 192)]
 
 
 def _dequantize(outputs, scale, zero_point):
@@ -71,17 +71,17 @@ EXERCISES = [
     ),
     Function(
         "08.2",
-        "the latency a fitted line predicts for MobileNet at α and px",
-        lambda: _line_ms,
-        cases=_line_cases,
+        "the latency a fitted power law predicts for MobileNet at α and px",
+        lambda: _power_ms,
+        cases=_power_cases,
         compare=close_numbers(1e-6),
-        describe=lambda args: "a line of {} ms + {} ms per billion Mult-Adds, α = {}, {} px".format(*args),
+        describe=lambda args: "a law of {} ms × (million Mult-Adds) ** {}, α = {}, {} px".format(*args),
         hint="count the Mult-Adds of MobileNet at that α and size with the paper's 1000 classes (mnlib.costs), "
-        "in billions, then apply the line.",
+        "in millions, then raise them to the exponent and multiply by the scale.",
         mistakes=lambda: [
-            lambda a, b, alpha, size: b * cost_m(alpha, size, CLASSES)[0] / 1000,
-            lambda a, b, alpha, size: a + b * cost_m(alpha, size, CLASSES)[0],
-            lambda a, b, alpha, size: a + b * cost_m(alpha, size, 10)[0] / 1000,
+            lambda c, b, alpha, size: c * (cost_m(alpha, size, CLASSES)[0] / 1000) ** b,
+            lambda c, b, alpha, size: c * cost_m(alpha, size, CLASSES)[0] * b,
+            lambda c, b, alpha, size: c * cost_m(alpha, size, 10)[0] ** b,
         ],
     ),
     Function(
