@@ -528,7 +528,8 @@ print(f"Kept: {kept['model_file']} ({kept_run.label}, "
       f"{len(kept['class_names'])} classes); reloaded, its top-1 on the "
       f"test photos is {reloaded:.1%} (the record says {kept['top1']:.1%})"
       f"{settings.caption}")
-print(stats.chance(reloaded, classes, int(counts.sum())).verdict)
+print(stats.chance(reloaded, classes, int(counts.sum())).verdict
+      + settings.caption)
 
 # %% [markdown]
 # The most frequent mistakes: for each, how many test photos of the true
