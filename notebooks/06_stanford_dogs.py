@@ -57,7 +57,8 @@
 #   128 px without holding it in memory;
 # * rebuild a report's transfer set-up (frozen ImageNet body, two added layers) and say what its numbers can
 #   and cannot show, given that Stanford Dogs is part of ImageNet;
-# * explain why a network built for 299 px falls behind at 128 px, from the sides of its feature maps;
+# * weigh hypotheses for why a network built for 299 px falls behind at 128 px (the sides of its feature maps,
+#   the size its weights were trained at, its preprocessing) and name the run that would test each;
 # * count what resolution costs (ρ²) and read a confusion matrix for the breeds a classifier mixes up.
 #
 # **Prerequisites**: chapter 0 (the Stanford Dogs loader and its stand-in), chapter 4 (the resolution
