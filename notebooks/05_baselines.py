@@ -266,8 +266,9 @@ pd.DataFrame(sides).rename_axis("InceptionV3 block").T
 #
 # - **64 px fed to weights trained at 224 px.** A filter that learnt a dog's
 #   eye at 224 px meets it at a quarter of the size, and the last feature map
-#   is 2 × 2 instead of 7 × 7. The paper's Table 7 already loses 6.2 points
-#   from 224 to 128 px with a network *trained* at 128 px.
+#   is 2 × 2 instead of 7 × 7. Even a network *trained* at the smaller size
+#   loses accuracy: the paper's Tables 6 and 7 give 70.6 % at 224 px and
+#   64.4 % at 128 px.
 # - **The wrong preprocessing.** Keras' MobileNet expects pixels scaled to
 #   [-1, 1] (`mnlib.data.preprocess`, family `"mobilenet"`); images left in
 #   [0, 255] or [0, 1] shift every activation of a frozen body, silently.
