@@ -59,7 +59,7 @@ if "google.colab" in sys.modules:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
          "mnlib @ git+https://github.com/mobilenets-reproduced/"
-         "mobilenets-reproduced@v0.1.0"],
+         "mobilenets-reproduced@8ed1eb4f67e325150fe5e4a73a4680db8e0d53f4"],
         check=True,
     )
 
