@@ -323,8 +323,9 @@ available = {
         name, RESOLUTION, weights_dir=WEIGHTS_DIR)
     for name in (MODELS if PRETRAINED else [])}
 for (name, _), found in available.items():
-    print(f"{NAMES[name]}: ImageNet weights "
-          + ("found" if found else comparisons.NOT_RUN))
+    print(f"{NAMES[name]}: ImageNet weights " + (
+        "found" if found else "unavailable offline: its pretrained rows are "
+        "not run"))
 
 # %% [markdown]
 # ## 5.3 Training
