@@ -152,9 +152,9 @@ settings = train.study_settings(
     profile=PROFILE, dataset=DATASET, epochs=EPOCHS, batch_size=BATCH_SIZE,
     data_dir=DATA_DIR, results_dir=RESULTS_DIR, defaults=CHAPTER_PROFILES,
 )
-chosen = CHAPTER_PROFILES[settings.profile]
-classes = CLASSES or chosen["classes"]
-fine_tune_epochs = (chosen["fine_tune_epochs"] if FINE_TUNE_EPOCHS is None
+defaults = CHAPTER_PROFILES[settings.profile]  # the profile's other choices
+classes = CLASSES or defaults["classes"]
+fine_tune_epochs = (defaults["fine_tune_epochs"] if FINE_TUNE_EPOCHS is None
                     else FINE_TUNE_EPOCHS)
 study = comparisons.Study(
     notebook="05_baselines", settings=settings, classes=classes, seed=SEED,

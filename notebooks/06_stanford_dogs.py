@@ -154,13 +154,13 @@ settings = train.study_settings(
     profile=PROFILE, dataset=DATASET, epochs=EPOCHS, batch_size=BATCH_SIZE,
     data_dir=DATA_DIR, results_dir=RESULTS_DIR, defaults=CHAPTER_PROFILES,
 )
-chosen = CHAPTER_PROFILES[settings.profile]
+defaults = CHAPTER_PROFILES[settings.profile]  # the profile's other choices
 classes = data.check_classes(settings.dataset,
-                             chosen["classes"] if CLASSES is None
+                             defaults["classes"] if CLASSES is None
                              else CLASSES)
-others = chosen["resolutions"] if RESOLUTIONS is None else RESOLUTIONS
+others = defaults["resolutions"] if RESOLUTIONS is None else RESOLUTIONS
 sizes = sorted({RESOLUTION, *others})
-fine_tune_epochs = (chosen["fine_tune_epochs"] if FINE_TUNE_EPOCHS is None
+fine_tune_epochs = (defaults["fine_tune_epochs"] if FINE_TUNE_EPOCHS is None
                     else FINE_TUNE_EPOCHS)
 layers = {name: FINE_TUNE_LAYERS for name in baselines.BASELINES}
 study = comparisons.Study(
