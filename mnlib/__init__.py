@@ -1,20 +1,30 @@
 """mnlib: the reusable code of the course *MobileNets, reproduced*.
 
-One module per concept:
+One module per concept, each saying which chapter introduced it:
 
 * :mod:`mnlib.costs` - the cost (Mult-Adds, parameters) of convolutions and models;
 * :mod:`mnlib.models` - MobileNet v1 written from the paper's Table 1 (and, in
   :mod:`mnlib.baselines`, VGG16 and InceptionV3 beside it);
 * :mod:`mnlib.data` - the datasets, their synthetic stand-ins, the input pipeline;
 * :mod:`mnlib.train` - training and evaluation, one record per experiment;
-* :mod:`mnlib.results` - the result records and the tables built from them;
+* :mod:`mnlib.results` - the result records; :mod:`mnlib.tables` the tables
+  built from them; :mod:`mnlib.stats` the intervals and verdicts;
 * :mod:`mnlib.plots` - the figures the chapters share;
-* :mod:`mnlib.reference` - the paper's and the report's published figures.
+* :mod:`mnlib.reference` - the paper's and the report's published figures;
+* :mod:`mnlib.checks` (argument checks), :mod:`mnlib.streams` (the random
+  streams by purpose), :mod:`mnlib.device` (GPU or not, mixed precision,
+  XLA) and :mod:`mnlib.compat` (the private Keras names the course relies on)
+  - the small helpers the others share.
 
-Importing :mod:`mnlib` imports TensorFlow quietly: TensorFlow's C++ start-up
-messages (oneDNN, CUDA probing) are written to the process' standard error before
-its logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them.
-Import :mod:`mnlib` before TensorFlow to keep notebook outputs clean.
+Importing :mod:`mnlib` changes one thing, here and nowhere else: it sets the
+environment variable ``TF_CPP_MIN_LOG_LEVEL`` to ``"2"`` (TensorFlow's C++
+warnings and errors only) unless it is already set. It then imports TensorFlow
+quietly: TensorFlow's C++ start-up messages (oneDNN, CUDA probing) are written
+to the process' standard error before its logging is configured, so
+``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them. Import :mod:`mnlib`
+before TensorFlow to keep notebook outputs clean. No random seed is set, by
+the import or by any library call (:func:`mnlib.streams.seeded` is the
+visible way to set one).
 """
 
 import contextlib

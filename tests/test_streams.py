@@ -74,3 +74,25 @@ def test_seeded_repeats_initial_weights_and_leaves_the_callers_state_as_it_was()
         other = build().get_weights()[0]
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+
+
+def test_importing_mnlib_sets_the_log_level_and_nothing_else():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, json, random, numpy, tensorflow, keras\n"  # TensorFlow's own import draws from random
+        "before, state, numpy_state = dict(os.environ), random.getstate(), numpy.random.get_state()[1].tolist()\n"
+        "import mnlib, mnlib.train, mnlib.data, mnlib.stats, mnlib.results\n"
+        "from mnlib import compat\n"
+        "changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))\n"
+        "same = random.getstate() == state and numpy.random.get_state()[1].tolist() == numpy_state\n"
+        "print(json.dumps([changed, same, compat.keras_global_seed_state()[0]]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    changed, same_random_state, keras_seed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert changed == ["TF_CPP_MIN_LOG_LEVEL"]
+    assert same_random_state and keras_seed is None
