@@ -335,12 +335,13 @@ def test_compare_trains_three_arms_on_the_same_real_images(tiny_images, tmp_path
     assert sum(float(np.min(x)) > 0.5 for x, _ in epoch) == 6
     judge = gan.Classifier(keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
                                              keras.layers.Dense(2, activation="softmax")]), ["a", "b"], 32)  # fmt: skip
-    generated = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
-    found = gan.compare(train, val, generated, judge, epochs=1, batch_size=8, results_dir=tmp_path)
-    assert found["steps"] == {"real": 2, "real + generated": 3, "real, as many steps": 3}
+    generator = gan.generator(4, 32, 2, seed=0)
+    found = gan.compare(train, val, generator, judge, epochs=1, batch_size=8, results_dir=tmp_path)
+    assert found["generated"] == len(train) == 16  # as many generated images as real ones
+    assert found["steps"] == {"real": 2, "real + generated": 4, "real, as many steps": 4}
     (run,) = found["seeds"]
     for arm in gan.ARMS:
         assert len(run[arm]["correct"]) == len(val) == found["test_images"]
         assert run[arm]["top1"] == pytest.approx(np.mean(run[arm]["correct"]))
-    assert sum(found["labels"]) == 8
-    assert gan.compare(train, val, generated, judge, epochs=1, batch_size=8, results_dir=tmp_path) == found
+    assert sum(found["labels"]) == 16
+    assert gan.compare(train, val, generator, judge, epochs=1, batch_size=8, results_dir=tmp_path) == found

@@ -46,14 +46,16 @@ __all__ = ["compare", "ARMS"]
 ARMS = ("real", "real + generated", "real, as many steps")
 
 
-def compare(train, val, generated, judge, *, epochs, batch_size=32, seeds=(0,), alpha=0.25, results_dir="results",
+def compare(train, val, generator, judge, *, epochs, batch_size=32, seeds=(0,), alpha=0.25, results_dir="results",
             key="", verbose=0) -> dict:  # fmt: skip
     """Top-1 and per-image correctness of three MobileNets (:data:`ARMS`), per seed.
 
     Args:
         train, val: a loader's training and test datasets (:class:`mnlib.data.FileDataset`).
-        generated: generated images ``[m, r, r, 3]`` in [-1, 1]; ``r`` is
-            the resolution every arm trains at.
+        generator: the trained generator; it makes as many images as
+            ``train`` has, from the ``"samples"`` noise of the first seed
+            (step 1), kept as uint8; their side ``r`` is the resolution
+            every arm trains at.
         judge: the :class:`~mnlib.gan.Classifier` that labels them (its
             classes are the datasets', in the same order).
         epochs: passes over the real images in every arm.
@@ -70,31 +72,43 @@ def compare(train, val, generated, judge, *, epochs, batch_size=32, seeds=(0,), 
     """
     from mnlib import checks
 
-    generated = np.asarray(generated, np.float32)
-    resolution = int(generated.shape[1])
+    resolution = int(generator.output_shape[1])
     classes = int(judge.model.output_shape[-1])
     settings = dict(key=key, classes=classes, resolution=resolution, epochs=checks.integer("epochs", epochs, 1),
                     batch_size=checks.integer("batch_size", batch_size, 2), alpha=float(alpha),
-                    seeds=[checks.integer("seed", s, 0) for s in seeds], generated=len(generated), real=len(train),
+                    seeds=[checks.integer("seed", s, 0) for s in seeds], generated=len(train), real=len(train),
                     judge=judge.source)  # fmt: skip
     path = pathlib.Path(results_dir) / "gan" / f"augmentation-{_digest(settings)}.json"
     saved = results.read_json(path)
     if isinstance(saved, dict) and saved.get("settings") == settings and saved.get("code") == results.CODE_VERSION:
         return saved
-    probabilities = judge.predict(generated)
-    labels = probabilities.argmax(axis=1).astype(np.int32)
-    pixels = np.asarray(tf.round((generated + 1.0) * 127.5), np.uint8)
+    pixels, labels, confidence = _generated(generator, judge, len(train), settings["seeds"][0])
     steps = {"real": -(-len(train) // batch_size)}
-    steps["real + generated"] = steps["real, as many steps"] = -(-(len(train) + len(generated)) // batch_size)
+    steps["real + generated"] = steps["real, as many steps"] = -(-(len(train) + len(pixels)) // batch_size)
     runs = [_one_seed(train, val, pixels, labels, settings, seed, steps, verbose) for seed in settings["seeds"]]
     result = {
         "settings": settings, "code": results.CODE_VERSION, "seeds": runs, "steps": steps,
-        "generated": len(generated), "real_images": len(train), "test_images": len(val),
-        "labels": np.bincount(labels, minlength=classes).tolist(),
-        "mean_confidence": float(probabilities.max(axis=1).mean()),
+        "generated": len(pixels), "real_images": len(train), "test_images": len(val),
+        "labels": np.bincount(labels, minlength=classes).tolist(), "mean_confidence": confidence,
     }  # fmt: skip
     results.write_json(path, result)
     return results.read_json(path)
+
+
+def _generated(generator, judge, count, seed, batch_size=256):
+    """``count`` images of ``generator`` as uint8, their judge's labels and its mean confidence, batch by batch."""
+    from mnlib.gan.quality import to_pixels
+    from mnlib.gan.training import noise
+
+    z = noise(seed, "samples", count, int(generator.input_shape[-1]), step=1)
+    pixels, labels, confidence = [], [], 0.0
+    for start in range(0, count, batch_size):
+        images = generator(z[start : start + batch_size], training=False)
+        probabilities = judge.predict(images)
+        pixels.append(np.asarray(tf.round(to_pixels(images)), np.uint8))
+        labels.append(probabilities.argmax(axis=1).astype(np.int32))
+        confidence += float(probabilities.max(axis=1).sum())
+    return np.concatenate(pixels), np.concatenate(labels), confidence / count
 
 
 def _one_seed(train, val, pixels, labels, settings, seed, steps, verbose) -> dict:

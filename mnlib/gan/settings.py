@@ -27,7 +27,7 @@ __all__ = ["PROFILES", "GANSettings", "gan_settings"]
 PROFILES = {
     "smoke": {
         "dataset": "synthetic", "epochs": 5, "batch_size": 32, "width": 16, "classes": 10,
-        "kid_samples": 200, "kid_every": 1, "augmentation_epochs": 2, "augmentation_seeds": 1,
+        "kid_samples": 200, "kid_every": 1, "augmentation_epochs": 1, "augmentation_seeds": 1,
     },
     "full": {
         "dataset": "stanford-dogs", "epochs": 100, "batch_size": 64, "width": 64, "classes": 120,
