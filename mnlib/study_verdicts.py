@@ -29,7 +29,7 @@ import pandas as pd
 
 from mnlib import results, stats
 
-__all__ = ["SEED_NOTE", "OLD_RECORD", "per_image", "accuracies", "compare", "steps"]
+__all__ = ["SEED_NOTE", "OLD_RECORD", "DIVERGED", "per_image", "accuracies", "compare", "steps"]
 
 #: Printed under a comparison that rests on one seed per network.
 SEED_NOTE = (
@@ -39,6 +39,9 @@ SEED_NOTE = (
 
 #: Said in place of an interval or a verdict when a record has no per-image correctness.
 OLD_RECORD = "no per-image correctness in its record (an older mnlib): train it again to compare it"
+
+#: Said in place of an interval or a verdict for a run whose loss became NaN or infinite.
+DIVERGED = "diverged (its loss became NaN or infinite): no accuracy to show"
 
 
 def _check_records(records) -> None:
@@ -54,6 +57,18 @@ def _runs(records: pd.DataFrame, label: str) -> pd.DataFrame:
     if runs.empty:
         raise ValueError(f"no record is labelled {label!r}; the labels are {sorted(set(records['label']))}.")
     return runs.sort_values("seed")
+
+
+def _diverged(runs: pd.DataFrame) -> pd.Series:
+    """Which runs diverged (the ``diverged`` column of :func:`mnlib.tables.study`; none if it is absent)."""
+    if "diverged" not in runs.columns:
+        return pd.Series(False, index=runs.index)
+    return runs["diverged"].map(lambda value: value is True or (isinstance(value, np.bool_) and bool(value)))
+
+
+def _diverged_at(records: pd.DataFrame, label: str, seed: int) -> bool:
+    runs = _runs(records, label)
+    return bool(_diverged(runs[runs["seed"] == seed]).any())
 
 
 def per_image(records: pd.DataFrame, label: str, seed: int) -> np.ndarray | None:
@@ -99,18 +114,25 @@ def accuracies(records: pd.DataFrame, labels: Sequence[str] | None = None) -> pd
         ValueError: ``records`` is not a study table, or a label has no run.
 
     A network whose first record has no per-image correctness (written by an
-    older mnlib) gets NaN and :data:`OLD_RECORD` in place of its figures.
+    older mnlib) gets NaN and :data:`OLD_RECORD` in place of its figures; one
+    whose every run diverged, NaN and :data:`DIVERGED`. Seeds that diverged
+    are left out of the mean and said so (``seeds`` counts the others).
     """
     _check_records(records)
     labels = list(dict.fromkeys(records["label"])) if labels is None else list(labels)
     rows = []
     for label in labels:
         runs = _runs(records, label)
-        first = results.correct(runs.iloc[0])
+        trained = runs[~_diverged(runs)]
         row = dict(label=label, top1=float("nan"), top1_low=float("nan"), top1_high=float("nan"),
                    interval=OLD_RECORD, seeds=len(runs), images=0, chance=OLD_RECORD)  # fmt: skip
-        if first is not None:
-            row.update(_accuracy(runs, first))
+        first = None if trained.empty else results.correct(trained.iloc[0])
+        if trained.empty:
+            row.update(interval=DIVERGED, chance=DIVERGED)
+        elif first is not None:
+            row.update(_accuracy(trained, first), seeds=len(trained))
+            if len(trained) < len(runs):
+                row["interval"] += f"; {len(runs) - len(trained)} more seed(s) diverged"
         rows.append(row)
     return pd.DataFrame(rows).set_index("label")
 
@@ -145,10 +167,12 @@ def compare(records: pd.DataFrame, a: str, b: str, *, title: str | None = None) 
         gets right and the other wrong); with two or more such seeds, a line
         with the mean difference of top-1 over seeds and its Student's t
         interval (:func:`mnlib.stats.spread`); with one, :data:`SEED_NOTE`.
-        If no seed is common to both, one line that says so.
+        If no seed is common to both, one line that says so; a seed whose
+        record lacks per-image correctness gets :data:`OLD_RECORD`, one where
+        a network diverged :data:`DIVERGED`.
 
     Raises:
-        ValueError: as :func:`per_image`; or a run lacks per-image correctness.
+        ValueError: as :func:`per_image`.
     """
     _check_records(records)
     title = title or f"{a} vs {b}"
@@ -157,6 +181,10 @@ def compare(records: pd.DataFrame, a: str, b: str, *, title: str | None = None) 
         return [f"{title}: no seed was run for both, so they cannot be compared on the same images."]
     lines, differences = [], []
     for seed in seeds:
+        gone = [name for name in (a, b) if _diverged_at(records, name, seed)]
+        if gone:
+            lines.append(f"{title}, seed {seed}: {' and '.join(gone)} {DIVERGED}.")
+            continue
         a_correct, b_correct = per_image(records, a, seed), per_image(records, b, seed)
         if a_correct is None or b_correct is None:
             lines.append(f"{title}, seed {seed}: {OLD_RECORD}.")

@@ -110,3 +110,17 @@ def test_bad_input_says_what_was_given(two_networks):
         study_verdicts.accuracies(two_networks.drop(columns="seed"))
     with pytest.raises(ValueError, match="one per label"):
         study_verdicts.steps(two_networks, ["wide", "thin"], ["α 1"])
+
+
+def test_diverged_runs_are_said_so_and_left_out_of_the_mean():
+    nan = dict(top1=math.nan, correct=None, diverged=True)
+    records = pd.DataFrame([
+        {**run("a", 0, outcomes(150)), "diverged": False}, {**run("a", 1, outcomes(140)), "diverged": False},
+        {**run("a", 2, outcomes(1)), **nan}, {**run("b", 0, outcomes(100)), **nan},
+    ])  # fmt: skip
+    table = study_verdicts.accuracies(records)
+    expected = stats.spread([0.75, 0.70])
+    assert table.loc["a", "top1"] == pytest.approx(expected.mean) and table.loc["a", "seeds"] == 2
+    assert table.loc["a", "interval"].endswith("; 1 more seed(s) diverged")
+    assert table.loc["b", "interval"] == study_verdicts.DIVERGED and math.isnan(table.loc["b", "top1"])
+    assert study_verdicts.compare(records, "a", "b") == [f"a vs b, seed 0: b {study_verdicts.DIVERGED}."]
