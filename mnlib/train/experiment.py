@@ -269,17 +269,9 @@ def run(
         family=None if (train_batched and val_batched) else family,
     )
     configuration = dict(
-        dataset=dataset,
-        classes=classes,
-        resolution=resolution,
-        model=name,
-        model_args=model_args,
-        seed=seed,
-        profile=profile,
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        training=training,
-    )
+        dataset=dataset, classes=classes, resolution=resolution, model=name, model_args=model_args, seed=seed,
+        profile=profile, epochs=int(epochs), batch_size=int(batch_size), training=training,
+    )  # fmt: skip
     record_id = results.run_id(configuration)
     results_dir = pathlib.Path(results_dir)
     if force:
@@ -292,35 +284,15 @@ def run(
         frozen = run(**{**arguments, "fine_tune": None, "save_model": True})
         if frozen.get("diverged"):
             raise ValueError(f"the frozen run {frozen['id']} diverged; there is no model to fine-tune.")
-
     stream, steps, val = _batches(
-        train,
-        val,
-        resolution=resolution,
-        family=family,
-        batch_size=batch_size,
-        augment=augment,
-        seed=seed,
-        train_batched=train_batched,
-        val_batched=val_batched,
-    )
+        train, val, resolution=resolution, family=family, batch_size=batch_size, augment=augment, seed=seed,
+        train_batched=train_batched, val_batched=val_batched,
+    )  # fmt: skip
     return _train_and_record(
-        configuration,
-        record_id,
-        stream,
-        steps,
-        val,
-        model=model,
-        side=_input_side(val, resolution),
-        results_dir=results_dir,
-        notebook=notebook,
-        class_names=class_names,
-        save_model=save_model,
-        mixed_precision=mixed_precision,
-        jit_compile=jit_compile,
-        verbose=verbose,
-        frozen=frozen,
-    )
+        configuration, record_id, stream, steps, val, model=model, side=_input_side(val, resolution),
+        results_dir=results_dir, notebook=notebook, class_names=class_names, save_model=save_model,
+        mixed_precision=mixed_precision, jit_compile=jit_compile, verbose=verbose, frozen=frozen,
+    )  # fmt: skip
 
 
 def _start_afresh(results_dir, record_id):
