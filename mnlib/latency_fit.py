@@ -87,7 +87,9 @@ def fit(latency_ms, **predictors) -> LatencyFit:
     columns = {name: np.asarray(values, dtype=float) for name, values in predictors.items()}
     for name, values in {"latency_ms": target, **columns}.items():
         if values.ndim != 1 or len(values) != len(target):
-            raise ValueError(f"{name} must be 1-D with one value per network ({len(target)}), got shape {values.shape}.")
+            raise ValueError(
+                f"{name} must be 1-D with one value per network ({len(target)}), got shape {values.shape}."
+            )
         if not np.all(np.isfinite(values)) or np.any(values <= 0):
             raise ValueError(f"{name} must hold finite values > 0 (they are fitted in log space), got {values}.")
     needed = len(columns) + 2
