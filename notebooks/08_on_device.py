@@ -364,9 +364,12 @@ table[["layers", "paper: Mult-Adds %", "1.0-224 recounted %",
 # first (full) convolution; counted from its own Table 1 that share is
 # 1.90 % (the column "1.0-224 recounted"), and only then do the four
 # shares add up to 100 %: the 1.19 is most likely a misprint. Our shares
-# are counted on the networks measured. The last column is the speed at
-# which each kind works, billions of Mult-Adds per second. The parts as
-# measured against the whole network:
+# are counted on the networks measured. Each kind's share of time is taken
+# of the whole network's measured median, not of the parts' sum, so the
+# parts are free to add up to more or less than 100 % (the row "kinds +
+# call"), and on a busy machine one kind can even come out above 100 %.
+# The last column is the speed at which each kind works, billions of
+# Mult-Adds per second. The parts as measured against the whole network:
 
 # %%
 for label, frame in split_of.items():
