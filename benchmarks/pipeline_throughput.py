@@ -25,11 +25,13 @@ import os
 import tempfile
 import time
 
+import mnlib  # noqa: F401  (first: imports TensorFlow quietly)
+
+# isort: split
 import numpy as np
 import tensorflow as tf
 from model_throughput import train_step_rate  # this folder's model benchmark
 
-import mnlib  # noqa: F401  (imports TensorFlow quietly)
 from mnlib import data
 from mnlib.models import mobilenet
 
