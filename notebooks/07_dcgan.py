@@ -573,14 +573,14 @@ for a, b in (("real + generated", "real, as many steps"),
     else:
         print("One seed: the variance between seeds is not included.")
 print(f"The judge labelled {compared['generated']} generated images with "
-      f"mean confidence {compared['mean_confidence']:.2f}; the judge is "
+      f"mean confidence {compared['mean_confidence']:.2f}. The judge: "
       f"{judged.verdict}{settings.caption}")
 
 # %% [markdown]
 # ## Running the full experiment
 #
 # On Colab, with a GPU runtime, set `PROFILE = "full"`: it downloads
-# Stanford Dogs (its images archive; the chapter 0 loader gives its size),
+# Stanford Dogs (three archives, 816 MB in all, as in chapter 6),
 # loads chapter 6's classifier from `RESULTS_DIR` (run chapter 6 first, into
 # the same folder) and trains the GAN on all 12,000 training images of the
 # 120 breeds at 64 px, with XLA; the augmentation test runs three seeds.

@@ -345,3 +345,17 @@ def test_compare_trains_three_arms_on_the_same_real_images(tiny_images, tmp_path
         assert run[arm]["top1"] == pytest.approx(np.mean(run[arm]["correct"]))
     assert sum(found["labels"]) == 16
     assert gan.compare(train, val, generator, judge, epochs=1, batch_size=8, results_dir=tmp_path) == found
+
+
+def test_a_judges_view_of_a_split_streams_it_in_the_loaders_order(tiny_images):
+    inputs = keras.Input((32, 32, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    judge = gan.Classifier(keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(pooled)), ["a", "b"], 32)
+    view = judge.view(tiny_images, 32, batch_size=5)  # batches that do not divide the 16 images
+    everything = np.concatenate([x for x, _ in data.pipeline(tiny_images, resolution=32, shuffle=False)])
+    assert view.features.shape == (16, 4) and view.probabilities.shape == (16, 2)
+    np.testing.assert_array_equal(view.labels, tiny_images.files.labels)
+    np.testing.assert_allclose(view.features, judge.features(everything), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(view.correct, view.probabilities.argmax(1) == view.labels)
+    picked = gan.images_at(tiny_images, [11, 0, 11, 6], 32, batch_size=5)
+    np.testing.assert_array_equal(picked, everything[[11, 0, 11, 6]])
