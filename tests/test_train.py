@@ -519,3 +519,17 @@ def test_fine_tuning_starts_from_the_saved_frozen_run(tmp_path, monkeypatch):
     other = train.run(stand_in(32), stand_in(32, seed=1), fine_tune={"epochs": 1, "layers": 6}, **options)
     assert fits == [1, 2, 1]  # another fine-tuning of the same frozen run: only its own phase trains
     assert other["history"]["phase"] == ["frozen base", "fine-tune"]
+
+
+def test_run_leaves_the_global_random_state_as_it_was(tmp_path):
+    import random
+
+    random.seed(5)
+    np.random.seed(5)
+    expected = (random.random(), np.random.random())
+    random.seed(5)
+    np.random.seed(5)
+    first = train.run(stand_in(32), stand_in(32, seed=1), **run_options(tmp_path / "a", epochs=1))
+    assert (random.random(), np.random.random()) == expected
+    again = train.run(stand_in(32), stand_in(32, seed=1), **run_options(tmp_path / "b", epochs=1))
+    assert again["history"]["loss"] == pytest.approx(first["history"]["loss"])  # the seed alone decides
