@@ -1,13 +1,16 @@
 """How long the course's chapters take on this machine.
 
 1. The smoke profile's wall time of every chapter in the table of contents,
-   executed headless with papermill as `make book` does (into a temporary
-   folder, with an empty results folder, so every network trains).
+   executed headless with papermill as `make book` does: in the book's order,
+   into one results folder that starts empty (so every network trains once,
+   chapter 4 finds chapter 3's 64 px network and chapters 7 and 8 find
+   chapter 6's classifier). The machine's load average is printed beside
+   each time: compare times only at a load below the number of cores.
 2. The full profile's time per epoch on this machine: one epoch of each
    network of chapters 3 and 4 on a stand-in of the full profile's size
    (10 classes x 500 training images and 50 validation images per class, as
    Tiny ImageNet's 10-class subset), through mnlib.train.run, and the full
-   studies it implies (30 epochs per network).
+   studies it implies (30 epochs per network, three seeds each).
 
 On a GPU machine the same script measures the GPU; the device is printed.
 
@@ -26,18 +29,19 @@ import mnlib  # noqa: F401  (imports TensorFlow quietly)
 # isort: split
 import papermill
 
-from mnlib import data, train
+from mnlib import data, device, train
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from run_notebooks import toc_notebooks  # noqa: E402
 
-FULL_EPOCHS = 30  # the full profile's epochs per network (chapters 3 and 4)
+FULL_EPOCHS = train.PROFILES["full"]["epochs"]  # per network (chapters 3 and 4)
+FULL_SEEDS = 3  # the full profile of chapters 3 and 4 trains each network with seeds 0, 1, 2
 
 
 def smoke_seconds(notebook: Path, folder: Path) -> float:
-    """Wall time of one chapter's smoke run, with a results folder of its own."""
-    os.environ["MNLIB_RESULTS_DIR"] = str(folder / notebook.stem / "results")
+    """Wall time of one chapter's smoke run, into the results folder shared by every chapter."""
+    os.environ["MNLIB_RESULTS_DIR"] = str(folder / "results")
     start = time.perf_counter()
     papermill.execute_notebook(
         str(notebook), str(folder / notebook.name), cwd=str(notebook.parent), kernel_name="python3", progress_bar=False
@@ -78,12 +82,12 @@ def epoch_seconds(folder: Path, device: str) -> None:
     width = sum(s for (_, r), s in seconds.items() if r == 64) + seconds[(str({"alpha": 1.0}), 64)]
     resolution = sum(s for (args, r), s in seconds.items() if args == str({"alpha": 1.0}) and r != 64)
     print(
-        f"chapter 3, full profile ({FULL_EPOCHS} epochs x 6 networks) on this {device}: "
-        f"about {width * FULL_EPOCHS / 3600:.1f} h"
+        f"chapter 3, full profile ({FULL_EPOCHS} epochs x 6 networks x {FULL_SEEDS} seeds) on this {device}: "
+        f"about {width * FULL_EPOCHS * FULL_SEEDS / 3600:.1f} h"
     )
     print(
-        f"chapter 4, full profile ({FULL_EPOCHS} epochs x 3 networks beside chapter 3's 64 px) on this {device}: "
-        f"about {resolution * FULL_EPOCHS / 3600:.1f} h"
+        f"chapter 4, full profile ({FULL_EPOCHS} epochs x 3 networks x {FULL_SEEDS} seeds, beside chapter 3's "
+        f"64 px) on this {device}: about {resolution * FULL_EPOCHS * FULL_SEEDS / 3600:.1f} h"
     )
 
 
@@ -93,17 +97,19 @@ def main():
     parser.add_argument("--skip-epochs", action="store_true", help="do not time full-size epochs")
     parser.add_argument("--notebooks", nargs="*", help="chapter numbers to time (default: all)")
     args = parser.parse_args()
-    device = train.accelerator()["device"]
-    print(f"mnlib on {device}")
+    name = device.accelerator().name
+    print(f"mnlib on {name}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not args.skip_notebooks:
             for notebook in toc_notebooks():
                 if args.notebooks and notebook.name[:2] not in args.notebooks:
                     continue
-                print(f"smoke profile, {notebook.stem}: {smoke_seconds(notebook, tmp):.0f} s wall time", flush=True)
+                seconds = smoke_seconds(notebook, tmp)
+                load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+                print(f"smoke profile, {notebook.stem}: {seconds:.0f} s wall time (load average {load})", flush=True)
         if not args.skip_epochs:
-            epoch_seconds(tmp, device)
+            epoch_seconds(tmp, name)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,42 @@
 """mnlib: the reusable code of the course *MobileNets, reproduced*.
 
-One module per concept, each saying which chapter introduced it:
+Chapter 0 is the first to import it. One module per concept, each module's
+docstring saying which chapter introduced it (here, the chapter in brackets):
 
-* :mod:`mnlib.costs` - the cost (Mult-Adds, parameters) of convolutions and models;
-* :mod:`mnlib.models` - MobileNet v1 written from the paper's Table 1 (and, in
-  :mod:`mnlib.baselines`, VGG16 and InceptionV3 beside it);
-* :mod:`mnlib.data` - the datasets, their synthetic stand-ins, the input pipeline;
-* :mod:`mnlib.train` - training and evaluation, one record per experiment;
-* :mod:`mnlib.results` - the result records; :mod:`mnlib.tables` the tables
-  built from them; :mod:`mnlib.stats` the intervals and verdicts;
-* :mod:`mnlib.plots` - the figures the chapters share;
-* :mod:`mnlib.reference` - the paper's and the report's published figures;
-* :mod:`mnlib.checks` (argument checks), :mod:`mnlib.streams` (the random
-  streams by purpose), :mod:`mnlib.device` (GPU or not, mixed precision,
-  XLA) and :mod:`mnlib.compat` (the private Keras names the course relies on)
-  - the small helpers the others share.
+* :mod:`mnlib.data` (0) - the datasets (``archives``, download and hash
+  check), their synthetic stand-ins (``standins``), the ``loaders``, the
+  input ``pipeline``, and a first look at the images (``explore``);
+* :mod:`mnlib.costs` (1) - the Mult-Adds and parameters of convolutions and
+  models; :mod:`mnlib.reference` (1) - the paper's and the report's
+  published figures; :mod:`mnlib.diagrams` (1, 2) - the paper's Figures 2
+  and 3 and MobileNet's stages, drawn;
+* :mod:`mnlib.models` (2) - MobileNet v1 written from the paper's Table 1;
+* :mod:`mnlib.train` (3) - training and evaluation, one record per
+  experiment (``settings``, ``optim``, ``batchnorm``, ``loop``, ``backup``,
+  ``experiment``, and the ``phases`` of a transfer run, chapter 5);
+* :mod:`mnlib.results` (3) - the records, saved networks and their reuse;
+  :mod:`mnlib.tables` (3) - the tables built from records;
+  :mod:`mnlib.plots` (3) - the figures the chapters share;
+  :mod:`mnlib.study_verdicts` (3) - a study's accuracies and the verdicts
+  between its networks;
+* :mod:`mnlib.stats` (5, used from 3 on) - intervals, paired tests, spread
+  over seeds and the chance verdict;
+* :mod:`mnlib.baselines` (5) - VGG16 and InceptionV3 beside MobileNet;
+  :mod:`mnlib.comparisons` (5, 6) - the runs, tables and verdicts of those
+  comparisons; :mod:`mnlib.confusion` (6) - which classes a classifier
+  confuses;
+* :mod:`mnlib.gan` (7) - the DCGAN, its training, its judges and the
+  augmentation test;
+* :mod:`mnlib.deploy` (8) - LiteRT conversion, quantisation, prediction,
+  latency; :mod:`mnlib.kinds` (8) - a network's time by layer kind;
+  :mod:`mnlib.latency_fit` (8) - latency against Mult-Adds;
+  :mod:`mnlib.quantised` (8) - a quantised network against its original;
+  :mod:`mnlib.pareto` (8) - accuracy against measured latency;
+* :mod:`mnlib.exercises` (0 to 8) - the checked exercises of every chapter;
+* the small helpers the others share: :mod:`mnlib.checks` (argument
+  checks), :mod:`mnlib.streams` (the random streams by purpose),
+  :mod:`mnlib.device` (GPU or not, mixed precision, XLA) and
+  :mod:`mnlib.compat` (the private Keras names the course relies on).
 
 Importing :mod:`mnlib` changes one thing, here and nowhere else: it sets the
 environment variable ``TF_CPP_MIN_LOG_LEVEL`` to ``"2"`` (TensorFlow's C++
@@ -38,7 +60,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @contextlib.contextmanager
-def _stderr_silenced():
+def stderr_silenced():
     """Send file descriptor 2 to /dev/null for the duration of the block."""
     fd = 2  # what C++ writes to, whatever sys.stderr is (Jupyter replaces it)
     sys.stderr.flush()
@@ -77,7 +99,7 @@ def course_folder(name: str) -> pathlib.Path:
 
 
 if "tensorflow" not in sys.modules:
-    with _stderr_silenced():
+    with stderr_silenced():
         import tensorflow
 
         # Probing the devices here keeps CUDA's start-up complaint on machines

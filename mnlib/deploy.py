@@ -53,13 +53,13 @@ __all__ = [
 def _quiet():
     """Keep the SavedModel writer's and the converter's log lines ("Assets written to", the quantiser's
     settings) and the interpreter's XNNPACK notice out of a notebook's output; errors still raise."""
-    from mnlib import _stderr_silenced
+    from mnlib import stderr_silenced
 
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with _stderr_silenced():
+        with stderr_silenced():
             yield
     finally:
         logger.setLevel(level)

@@ -85,7 +85,6 @@ WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobi
 
 #: The smallest input side in pixels: five stride-2 stages leave a 1x1 map.
 MIN_SIZE = 32
-_MIN_SIZE = MIN_SIZE  # the older private name, kept until chapter 4's checker reads MIN_SIZE
 
 
 def standard_conv_block(x, filters: int, stride: int = 2):
@@ -393,17 +392,3 @@ def architecture_table(model: keras.Model) -> pd.DataFrame:
             rows.append(("Softmax / s1", "Classifier", _size((1, 1, previous[-1]))))
         previous = tuple(layer.output.shape[1:])
     return pd.DataFrame(rows, columns=["Type / Stride", "Filter Shape", "Input Size"])
-
-
-#: Names that :mod:`mnlib.baselines` defines and ``mnlib.train.experiment``
-#: still reads from here (PEP 562); to be removed once it imports them from
-#: :mod:`mnlib.baselines`. Nothing else may use them.
-_FROM_BASELINES = ("FAMILY", "baseline", "unfreeze")
-
-
-def __getattr__(name):
-    if name in _FROM_BASELINES:
-        from mnlib import baselines
-
-        return getattr(baselines, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -79,7 +79,6 @@ def test_registry_names_a_preprocessing_family_for_each_baseline():
     assert set(baselines.FAMILY.values()) <= set(data.FAMILIES)
 
 
-@pytest.mark.xfail(strict=True, reason="mnlib.train.experiment still reads baseline and FAMILY from mnlib.models")
 def test_models_does_not_import_baselines():
     """mnlib.models comes first (chapter 2), mnlib.baselines builds on it: no import the other way."""
     import ast

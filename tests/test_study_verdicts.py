@@ -24,6 +24,7 @@ def run(label, seed, correct, classes=10):
 @pytest.fixture(autouse=True)
 def unpacked(monkeypatch):
     """Records here keep their correctness as plain arrays; how mnlib.results packs it is tested with results."""
+
     def correct(record):
         return None if record.get("correct") is None else np.asarray(record["correct"], dtype=bool)
 

@@ -165,7 +165,7 @@ def check_files(paths: Sequence[str]) -> list[str]:
             deterministic=False,
         )
         good = np.zeros(len(todo), bool)
-        with mnlib._stderr_silenced():  # libjpeg prints its own complaints about bad files
+        with mnlib.stderr_silenced():  # libjpeg prints its own complaints about bad files
             for indices, _ in ds.ignore_errors().batch(4096):
                 good[indices.numpy()] = True
         _DECODES.update(k for k, ok in zip(todo, good) if ok)

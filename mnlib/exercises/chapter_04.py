@@ -49,7 +49,7 @@ def _same(got, expected):
 
 def _smallest_with_2x2() -> int:
     """Smallest square input whose last feature map (after block 13) is 2 x 2."""
-    side = models._MIN_SIZE
+    side = models.MIN_SIZE
     while True:
         last = math.ceil(side / 2)  # the first convolution, 'same' padding
         for _, stride in models.TABLE_1:

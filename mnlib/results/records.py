@@ -111,7 +111,7 @@ PROFILES = ("smoke", "full")
 #: A record of another version is stale: it is never reused (the run trains
 #: again and sets the old one aside, :func:`mnlib.results.unusable`) and tables
 #: mark it. A change that only renames, documents or speeds up leaves it.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 #: Columns of a study table that describe one run, not its configuration (:func:`mnlib.tables.summarize` drops them).
 PER_RUN = ("id", "file", "created", "seed", "history", "environment", "device", "notebook", "model_file", "correct")

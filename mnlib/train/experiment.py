@@ -35,7 +35,7 @@ __all__ = ["run", "check"]
 
 
 def _family(model, family):
-    from mnlib.models import FAMILY
+    from mnlib.baselines import FAMILY
 
     if family is not None:
         return family
@@ -44,7 +44,7 @@ def _family(model, family):
 
 def _build(model, model_args, resolution, classes, mixed):
     """The network, built under the mixed-precision policy when asked."""
-    from mnlib import models
+    from mnlib import baselines, models
 
     previous = keras.mixed_precision.global_policy()
     if mixed:
@@ -55,7 +55,7 @@ def _build(model, model_args, resolution, classes, mixed):
             return model(input_shape=shape, classes=classes, **model_args)
         if model == "mobilenet" and model_args.get("weights") is None and "hidden_units" not in model_args:
             return models.mobilenet(input_shape=shape, classes=classes, **model_args)
-        return models.baseline(model, shape, classes, **model_args)
+        return baselines.baseline(model, shape, classes, **model_args)
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
@@ -196,7 +196,7 @@ def run(
         epochs: epochs to train (>= 1); with ``fine_tune``, those of the
             first, frozen phase (the record's ``epochs``), before the fine-tuning ones.
         model: ``"mobilenet"``, ``"vgg16"`` or ``"inception_v3"`` (see
-            :data:`MODEL_ARGS` and :func:`mnlib.models.baseline`), or a function
+            :data:`MODEL_ARGS` and :func:`mnlib.baselines.baseline`), or a function
             ``builder(input_shape=(r, r, 3), classes=n, **model_args)``
             returning a Keras model with softmax output.
         model_args: the model's arguments, e.g. ``{"alpha": 0.5}`` (α in (0, 1]),
@@ -219,7 +219,7 @@ def run(
         fine_tune: None, or a second phase after the frozen one for a
             pretrained model (``model_args["weights"]`` set), e.g. ``{"epochs":
             2, "layers": 20, "learning_rate": 1e-5}``: the top ``layers`` layers
-            of the body are opened (:func:`mnlib.models.unfreeze`; batch norm
+            of the body are opened (:func:`mnlib.baselines.unfreeze`; batch norm
             stays frozen, with its ImageNet statistics), the model recompiled at
             ``learning_rate`` (default :data:`FINE_TUNE_LEARNING_RATE`, cosine
             decay, no warm-up), and trained ``epochs`` more epochs on the
