@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from mnlib import exercises
@@ -105,6 +106,26 @@ def test_a_function_that_raises_gets_the_same_hint_from_its_record():
     record = json.loads(json.dumps(item.record(broken)))
     assert item.judge_record(record) == item.judge(broken)
     assert "ZeroDivisionError" in item.judge(broken)[1]
+
+
+def test_the_confusion_exercise_is_judged_on_the_matrix_its_run_recorded():
+    """06.1 depends on the chapter's own matrix: the grader judges it on the one the run recorded."""
+    from mnlib.exercises import chapter_06
+
+    item = exercises.exercise("06.1")
+    counts = np.array([[5, 0, 1], [0, 6, 4], [2, 3, 7]])
+    names = ["Alpha", "Beta", "Gamma"]
+    chapter_06.use_matrix(counts, names)
+    try:
+        context = json.loads(json.dumps(recorded.encode(item.context())))
+        record = json.loads(json.dumps(item.record(("Beta", "Gamma"))))
+        item.use_context(None)  # the grader's copy starts from the fixed hidden matrix
+        assert not item.judge_record(record)[0]
+        item.use_context(recorded.decode(context))
+        assert item.judge_record(record) == (True, item.judge(("Gamma", "Beta"))[1])
+        assert not item.judge_record(json.loads(json.dumps(item.record(("Alpha", "Gamma")))))[0]
+    finally:
+        item.use_context(None)
 
 
 def test_checks_and_solution_calls_are_logged_only_in_a_graded_run(tmp_path, monkeypatch, capsys):

@@ -91,6 +91,18 @@ def use_matrix(counts, class_names) -> None:
 class _MixedPair(Exercise):
     """Two class names, in either order, judged on the matrix of :func:`use_matrix`."""
 
+    def context(self):
+        """The matrix and names this answer is judged on, as plain data (a graded run records them)."""
+        return {"counts": _case["counts"].tolist(), "names": list(_case["names"])}
+
+    def use_context(self, data) -> None:
+        """Judge on the matrix a graded run recorded; ``None``: on the fixed hidden one."""
+        if data is None:
+            _case.update(counts=_DEFAULT_COUNTS, names=_DEFAULT_NAMES)
+            self._ready = False
+        else:
+            use_matrix(np.asarray(data["counts"], dtype=np.int64), data["names"])
+
     def _judge(self, answer):
         counts, names = _case["counts"], list(_case["names"])
         mixed = _mixed(counts)
