@@ -129,7 +129,9 @@ def line_folder(results_dir, configuration: dict) -> pathlib.Path:
 
 
 # --------------------------------------------------------------------------
-# Checkpoints: <line>/state/epoch-NNNN/, written whole, then the older ones removed
+# Checkpoints: <line>/state/epoch-NNNN/, written whole (each network's weights
+# through results.save_model, in a partial folder renamed into place at the end),
+# then the older ones removed
 
 
 def _save_state(folder: pathlib.Path, gan: DCGAN, epoch: int, rows: list) -> None:
@@ -137,8 +139,8 @@ def _save_state(folder: pathlib.Path, gan: DCGAN, epoch: int, rows: list) -> Non
     partial = folder / f".epoch-{epoch:04d}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    gan.generator.save_weights(partial / "generator.weights.h5")
-    gan.discriminator.save_weights(partial / "discriminator.weights.h5")
+    results.save_model(gan.generator, partial / "generator.weights.h5")
+    results.save_model(gan.discriminator, partial / "discriminator.weights.h5")
     for name in ("d_optimizer", "g_optimizer"):
         np.savez(partial / f"{name}.npz", *[np.asarray(v) for v in getattr(gan, name).variables])
     saved = {"epoch": epoch, "rows": rows, "code_version": results.CODE_VERSION}
