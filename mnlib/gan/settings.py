@@ -13,11 +13,11 @@ field is checked when the object is made. Introduced in chapter 7.
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 from mnlib import checks
 from mnlib.gan.model import BETA_1, LEARNING_RATE
 from mnlib.gan.networks import check_latent_dim, check_resolution
+from mnlib.train.settings import StudySettings
 
 __all__ = ["PROFILES", "GANSettings", "gan_settings"]
 
@@ -37,16 +37,14 @@ PROFILES = {
 
 
 @dataclasses.dataclass(frozen=True)
-class GANSettings:
+class GANSettings(StudySettings):
     """A DCGAN run's settings, checked when made (ValueError naming the field).
 
     Attributes:
-        profile: ``"smoke"`` or ``"full"``.
-        dataset: ``"synthetic"``, ``"tiny-imagenet"`` or ``"stanford-dogs"``.
+        profile, dataset, data_dir, results_dir, caption: as
+            :class:`mnlib.train.StudySettings`, whose fields these are.
         epochs: GAN training epochs (>= 1).
         batch_size: images per step (>= 2; the paper's 128).
-        data_dir, results_dir: the datasets' and the records' folders.
-        caption: suffix for titles on the synthetic stand-in (empty on real data).
         classes: classes of the dataset (the first ``k``), for the record.
         resolution: 32, 64 or 128 px. latent_dim: length of z (>= 1).
         width: the networks' width (:func:`mnlib.gan.generator`).
@@ -61,13 +59,6 @@ class GANSettings:
         jit_compile: XLA for the training step; None: on a GPU only.
     """
 
-    profile: str
-    dataset: str
-    epochs: int
-    batch_size: int
-    data_dir: pathlib.Path
-    results_dir: pathlib.Path
-    caption: str
     classes: int
     resolution: int = 64
     latent_dim: int = 100
