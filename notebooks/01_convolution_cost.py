@@ -54,7 +54,7 @@ if "google.colab" in sys.modules:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
          "mnlib @ git+https://github.com/mobilenets-reproduced/"
-         "mobilenets-reproduced@8ed1eb4f67e325150fe5e4a73a4680db8e0d53f4"],
+         "mobilenets-reproduced@c94fd5c95d5ce254daf8caf0a06208c2c90cb448"],
         check=True,
     )
 
