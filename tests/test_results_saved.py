@@ -149,6 +149,15 @@ def test_unusable_says_why_a_record_must_not_be_reused(tmp_path):
     assert results.unusable({k: v for k, v in fine.items() if k != "model_file"}, tmp_path) is None
 
 
+def test_unusable_reads_a_row_of_a_loaded_table_as_the_record(tmp_path):
+    """In results.load's table a record without a model file has NaN there: it is not a file name."""
+    results.write(make_record(top1=0.5), tmp_path)
+    saved_record(tmp_path, 0.6, seed=1)
+    rows = [row.to_dict() for _, row in results.load(tmp_path).iterrows()]
+    assert any(isinstance(row["model_file"], float) for row in rows)  # NaN where a record has none
+    assert [results.unusable(row, tmp_path) for row in rows] == [None, None]
+
+
 class Frozen(datetime.datetime):
     """A clock stopped at one instant, so that two set-asides happen in the same second."""
 

@@ -119,14 +119,19 @@ def unusable(record: Mapping, folder) -> str | None:
         versions were recorded, this is 2"`` or ``"its model file x.keras is
         missing"``; None for a record that may be reused.
     """
-    version = record.get("code_version")
+    version, model_file = _given(record.get("code_version")), _given(record.get("model_file"))
     if version is None:
         return f"written before code versions were recorded, this is {CODE_VERSION}"
     if version != CODE_VERSION:
         return f"written by code version {version}, this is {CODE_VERSION}"
-    if record.get("model_file"):
-        return _unreadable(pathlib.Path(folder) / str(record["model_file"]))
+    if model_file is not None:
+        return _unreadable(pathlib.Path(folder) / model_file)
     return None
+
+
+def _given(value) -> str | None:
+    """A record's text field, or None where it has none (missing, empty, or NaN in a table's row)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _free(path: pathlib.Path) -> pathlib.Path:
