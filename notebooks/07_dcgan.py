@@ -85,7 +85,7 @@ if "google.colab" in sys.modules:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
          "mnlib @ git+https://github.com/mobilenets-reproduced/"
-         "mobilenets-reproduced@c94fd5c95d5ce254daf8caf0a06208c2c90cb448"],
+         "mobilenets-reproduced@3be55078be6b695f63833897df17954b96168cdc"],
         check=True,
     )
 
