@@ -10,12 +10,13 @@ on both counts. Introduced in chapter 8.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from mnlib import results, stats
+from mnlib import plots, results, stats
 
-__all__ = ["STUDIES", "accuracy_records", "front", "mobilenet_name"]
+__all__ = ["STUDIES", "accuracy_records", "front", "figure", "mobilenet_name"]
 
 STUDIES = ("03_width_multiplier", "04_resolution_multiplier")
 """The notebooks whose records hold the α × ρ accuracies (chapters 3 and 4)."""
@@ -103,3 +104,45 @@ def front(latency, accuracy) -> np.ndarray:
     as_good = (time[None, :] <= time[:, None]) & (score[None, :] >= score[:, None])
     better = (time[None, :] < time[:, None]) | (score[None, :] > score[:, None])
     return ~np.any(as_good & better, axis=1)
+
+
+def figure(studied: pd.DataFrame, xlabel: str):
+    """Accuracy against latency, one marker per study, the Wilson intervals as bars, the front as a line.
+
+    Args:
+        studied: :func:`accuracy_records`' rows with the columns ``network``
+            (a name for each point), ``median ms`` (its latency) and
+            ``on the front`` (:func:`front`) added.
+        xlabel: what the latency axis measures (runtime, threads, machine).
+
+    Returns:
+        The matplotlib Figure (the title counts the networks on the front
+        and says when they were trained on the synthetic stand-in).
+    """
+    missing = {"network", "median ms", "on the front"} - set(studied.columns)
+    if missing or studied.empty:
+        raise ValueError(f"studied needs rows and the columns {sorted(missing)} (see mnlib.pareto.figure).")
+    with plt.rc_context(plots.STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for notebook, marker in zip(STUDIES, "os"):
+            part = studied[studied["notebook"] == notebook]
+            bars = [100 * (part["top1"] - part["low"]), 100 * (part["high"] - part["top1"])]
+            ax.errorbar(part["median ms"], 100 * part["top1"], yerr=bars, fmt=marker, capsize=3, label=notebook)
+        best = studied[studied["on the front"]].sort_values("median ms")
+        ax.plot(
+            best["median ms"], 100 * best["top1"], color="black", lw=1, drawstyle="steps-post", label="Pareto front"
+        )
+        for _, row in studied.iterrows():
+            ax.annotate(
+                row["network"],
+                (row["median ms"], 100 * row["top1"]),
+                fontsize=9,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+        ax.set(xscale="log", xlabel=xlabel, ylabel="top-1 (%), bars: 95 % Wilson interval")
+        standin = " (synthetic stand-in)" if studied["dataset"].eq("synthetic").all() else ""
+        ax.set_title(f"{int(studied['on the front'].sum())} of {len(studied)} networks on the Pareto front{standin}")
+        ax.legend(fontsize=9)
+        fig.tight_layout()
+    return fig

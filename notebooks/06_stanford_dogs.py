@@ -478,8 +478,9 @@ images = len(test_images)
 with plt.rc_context(plots.STYLE):
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     for setup, group in ran.groupby("set-up", sort=False):
-        low, high = np.array([stats.accuracy_interval(round(p * images), images)
-                              for p in group["top-1"]]).T
+        low, high = np.array([
+            stats.accuracy_interval(round(p * images), images)
+            for p in group["top-1"]]).T
         errors = [group["top-1"] - low, high - group["top-1"]]
         ax.errorbar(group["px"], group["top-1"], yerr=errors, marker="o",
                     capsize=3, label=f"ours: {setup}{settings.caption}")

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -345,7 +345,10 @@ with plt.rc_context(plots.STYLE):
         (ceiling, "noise and flat colours (no dog)", ":"),
     ):
         ax.axhline(score.mean, color="grey", ls=style, label=label)
-    ax.set(xlabel="epoch", ylabel="KID in the judge's features",
+    # symmetric log: the no-dog line far above, the small KIDs (and an
+    # unbiased estimate just below 0) still readable
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set(xlabel="epoch", ylabel="KID (symmetric log scale)",
            title=f"KID {measured['kid'].iloc[-1]:.3f} after epoch "
                  f"{measured['epoch'].iloc[-1]}: no-dog images "
                  f"{ceiling.mean:.3f}, real {floor.mean:.3f}"

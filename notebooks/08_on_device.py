@@ -616,35 +616,15 @@ else:
                           zip(studied["alpha"], studied["resolution"])]
     studied["on the front"] = pareto.front(
         studied["median ms"], studied["top1"])
-studied.drop(columns=["id", "dataset"]).round(3)
+shown = ["network", "notebook", "top1", "low", "high", "median ms",
+         "on the front"]
+studied[shown].round(3) if not studied.empty else studied
 
 # %%
 if not studied.empty:
-    with plt.rc_context(plots.STYLE):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for notebook, marker in zip(pareto.STUDIES, "os"):
-            part = studied[studied["notebook"] == notebook]
-            bars = [100 * (part["top1"] - part["low"]),
-                    100 * (part["high"] - part["top1"])]
-            ax.errorbar(part["median ms"], 100 * part["top1"],
-                        yerr=bars, fmt=marker, capsize=3, label=notebook)
-        best = studied[studied["on the front"]].sort_values("median ms")
-        ax.plot(best["median ms"], 100 * best["top1"], color="black",
-                lw=1, drawstyle="steps-post", label="Pareto front")
-        for _, row in studied.iterrows():
-            ax.annotate(row["network"], (row["median ms"],
-                        100 * row["top1"]), fontsize=9,
-                        xytext=(4, 4), textcoords="offset points")
-        ax.set(xscale="log", xlabel="LiteRT float32 latency (ms, log "
-               f"scale), {THREADS} thread(s), this CPU",
-               ylabel="top-1 (%), bars: 95 % Wilson interval")
-        standin = studied["dataset"].eq("synthetic").all()
-        ax.set_title(f"{int(studied['on the front'].sum())} of "
-                     f"{len(studied)} networks on the Pareto front"
-                     + (" (synthetic stand-in)" if standin else ""))
-        ax.legend(fontsize=9)
-        fig.tight_layout()
-        plt.show()
+    pareto.figure(studied, xlabel="LiteRT float32 latency (ms, log scale), "
+                  f"{THREADS} thread(s), this CPU")
+    plt.show()
 
 # %% [markdown]
 # Where the intervals of two neighbours overlap, the front's order between

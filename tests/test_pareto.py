@@ -1,6 +1,8 @@
 """mnlib.pareto: the Pareto front of accuracy against latency, and the α × ρ records it is drawn from."""
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from mnlib import pareto, results
@@ -75,3 +77,30 @@ def test_the_papers_names_of_networks():
     assert pareto.mobilenet_name(1, 224) == "1.0 MobileNet-224"
     assert pareto.mobilenet_name(0.75, 128.0) == "0.75 MobileNet-128"
     assert pareto.mobilenet_name(0.5, 64) == "0.5 MobileNet-64"
+
+
+def test_the_figure_draws_each_point_with_its_interval_and_the_front():
+    studied = pd.DataFrame(
+        {
+            "notebook": ["03_width_multiplier", "03_width_multiplier", "04_resolution_multiplier"],
+            "dataset": ["synthetic"] * 3,
+            "network": ["1.0 MobileNet-64", "0.5 MobileNet-64", "1.0 MobileNet-36"],
+            "top1": [0.52, 0.31, 0.27],
+            "low": [0.47, 0.28, 0.24],
+            "high": [0.56, 0.35, 0.31],
+            "median ms": [1.2, 0.5, 0.6],
+        }
+    )
+    studied["on the front"] = pareto.front(studied["median ms"], studied["top1"])
+    fig = pareto.figure(studied, xlabel="ms")
+    ax = fig.axes[0]
+    front_line = [line for line in ax.get_lines() if line.get_label() == "Pareto front"][0]
+    assert list(front_line.get_xdata()) == [0.5, 1.2]  # 1.0 MobileNet-36 is beaten on both counts
+    assert ax.get_title() == "2 of 3 networks on the Pareto front (synthetic stand-in)"
+    bars = [c for c in ax.containers if c.has_yerr]
+    assert len(bars) == 2  # one error-bar series per study
+    segments = bars[0].lines[2][0].get_segments()
+    assert [tuple(np.round(s[:, 1], 6)) for s in segments] == [(47.0, 56.0), (28.0, 35.0)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="on the front"):
+        pareto.figure(studied.drop(columns="on the front"), xlabel="ms")
