@@ -54,7 +54,7 @@ if "google.colab" in sys.modules:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet",
          "mnlib @ git+https://github.com/mobilenets-reproduced/"
-         "mobilenets-reproduced@3be55078be6b695f63833897df17954b96168cdc"],
+         "mobilenets-reproduced@1009eb1d2c16435560b37229aa55d106d7cf108a"],
         check=True,
     )
 
