@@ -313,6 +313,9 @@ def test_settings_are_checked_and_filled_from_the_profile(tmp_path):
 
 
 def test_jpeg_is_small_and_closes_the_figure():
+    # IPython comes with Jupyter and Colab, where the chapter shows the picture;
+    # the environment of Colab's pins here installs mnlib and pytest only.
+    pytest.importorskip("IPython")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(2, 2))

@@ -57,6 +57,7 @@ def jpeg(fig, dpi: int = 80, quality: int = 80):
     """``fig`` as an ``IPython.display.Image`` (JPEG at ``dpi`` and ``quality``); the figure is closed.
 
     A notebook shows it when it is a cell's last value (or through ``display``).
+    Needs IPython, which Jupyter and Colab bring (mnlib itself does not depend on it).
     """
     import matplotlib.pyplot as plt
     from IPython.display import Image
