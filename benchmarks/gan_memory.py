@@ -23,13 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024  # kB -> bytes
-    raise KeyError(field)
+from pipeline_memory import status  # the same /proc reader (benchmarks/ is the script's folder)
 
 
 def child(root, resolution, hold):
@@ -38,7 +32,7 @@ def child(root, resolution, hold):
     from mnlib import data, gan, models
 
     train, _ = data.stanford_dogs(root, "train")
-    imported = _status("VmRSS")
+    imported = status("VmRSS")
     settings = gan.gan_settings(profile="smoke", epochs=1, batch_size=32, results_dir=f"{root}/results",
                                 width=8, resolution=resolution, jit_compile=False)  # fmt: skip
     gan.run(train, settings, verbose=0)
@@ -50,7 +44,7 @@ def child(root, resolution, hold):
         rows = len(judge.features(images))
     else:
         rows = len(judge.view(train, resolution).features)
-    print(json.dumps(dict(images=len(train), rows=rows, imported=imported, peak=_status("VmHWM"))))
+    print(json.dumps(dict(images=len(train), rows=rows, imported=imported, peak=status("VmHWM"))))
 
 
 def measure(images_per_class, resolution, hold):

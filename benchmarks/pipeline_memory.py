@@ -25,7 +25,8 @@ import tempfile
 import time
 
 
-def _status(field):
+def status(field):
+    """A field of /proc/self/status in bytes (VmRSS: resident now, VmHWM: its peak)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
@@ -42,13 +43,13 @@ def child(root, dataset, resolution):
     stored = int(data.image_sizes(train.files.paths).prod(axis=1).sum()) * 3  # decoded bytes at stored sizes
     batches = data.pipeline(train, resolution=resolution, batch_size=64, augment=True)
     next(iter(batches))  # build and trace everything once
-    before = _status("VmRSS")
+    before = status("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset the peak-RSS mark to the current RSS
     start = time.perf_counter()
     images = sum(int(y.shape[0]) for _, y in batches)
     seconds = time.perf_counter() - start
-    print(json.dumps(dict(images=images, before=before, peak=_status("VmHWM"), seconds=seconds, stored=stored)))
+    print(json.dumps(dict(images=images, before=before, peak=status("VmHWM"), seconds=seconds, stored=stored)))
 
 
 def main():
